@@ -1,0 +1,144 @@
+"""Orchestrates the data flow: sources -> panel -> ties -> covariates -> outcomes.
+
+Stage order matters for directed panels: pledges are aggregated per member on the
+undirected dyad, covariates are added once per undirected dyad, then the panel is turned
+into both orders and only then are the tie levels and onsets derived (a directed row
+(A, B) carries A's pledges).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .codebook import Column, agreement_dyad_columns, dyad_year_columns
+from .context import MISSING, BuildContext
+from .errors import PanelError
+from .geography import add_geography, capital_years
+from .outcomes import add_outcomes
+from .panel import dyad_years, to_directed
+from .power import add_power
+from .regime import add_regime
+from .threat import add_threat
+from .ties import add_ties, orient
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Build:
+    """The outputs of one build and the context that records their provenance."""
+
+    panel: pd.DataFrame
+    agreements: pd.DataFrame
+    metadata: dict
+
+
+def run(
+    start: int = 1816,
+    end: int = 2022,
+    directed: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    paths: dict[str, str | os.PathLike] | None = None,
+    progress: Progress | None = None,
+) -> Build:
+    """Build the dyad-year panel and the agreement-dyad table.
+
+    ``paths`` maps source keys (see ``alliances.sources.REGISTRY``) to explicit files, for
+    example ``{"atop_members": "atop5_1m.csv"}``; other sources come from ``data_dir``.
+    """
+    say = progress or (lambda _msg: None)
+    ctx = BuildContext(start=int(start), end=int(end), directed=bool(directed),
+                       data_dir=Path(data_dir) if data_dir is not None else None,
+                       paths={k: Path(v) for k, v in (paths or {}).items()})
+    say(f"state system {ctx.start}-{ctx.end}")
+    panel = dyad_years(ctx)
+    say(f"ATOP ties ({len(panel):,} undirected dyad-years)")
+    panel, agreements = add_ties(panel, ctx)
+    say("capabilities and major powers (NMC, COW majors)")
+    panel = add_power(panel, ctx)
+    say("geography (contiguity, capitals, minimum distance)")
+    caps = capital_years(ctx)
+    panel = add_geography(panel, ctx, caps)
+    say("threat (rivalries, MIDs, common threats, threat indices)")
+    panel = add_threat(panel, ctx, caps)
+    say("regime (Polity2, V-Dem)")
+    panel = add_regime(panel, ctx)
+    if ctx.directed:
+        say("directed dyads (both orders)")
+        panel = to_directed(panel)
+    panel = orient(panel, ctx.directed)
+    say("onsets and durations")
+    panel = add_outcomes(panel)
+    panel = add_extension_flags(panel, ctx)
+    panel = panel.drop(columns=[c for c in panel.columns if c.endswith("_peace") and c.startswith("defense_mutual")])
+    panel = conform(panel, dyad_year_columns(), "dyad_years")
+    agreements = conform(agreements, agreement_dyad_columns(), "agreement_dyads")
+    meta = build_metadata(ctx, panel)
+    return Build(panel, agreements, meta)
+
+
+def build_panel(start: int = 1816, end: int = 2022, directed: bool = False,
+                data_dir: str | os.PathLike | None = None, **kw) -> pd.DataFrame:
+    """The dyad-year panel as a DataFrame; its metadata is in ``frame.attrs['alliances']``."""
+    result = run(start=start, end=end, directed=directed, data_dir=data_dir, **kw)
+    result.panel.attrs["alliances"] = result.metadata
+    return result.panel
+
+
+def add_extension_flags(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """``extended_sources``: sources extended by a named rule in the row's year (per year)."""
+    years = np.arange(ctx.start, ctx.end + 1)
+    labels = []
+    for y in years:
+        keys = sorted(k for k, e in ctx.extensions.items() if e["rule"] != MISSING and y > e["coverage_end"])
+        labels.append(",".join(keys))
+    cats = sorted(set(labels))
+    codes = np.searchsorted(cats, labels)
+    row_codes = codes[panel["year"].to_numpy().astype(int) - ctx.start]
+    panel["extended_sources"] = pd.Categorical.from_codes(row_codes, categories=cats)
+    panel["extended"] = np.asarray(cats, dtype=object)[row_codes] != ""
+    return panel
+
+
+_NUMPY = {"int8", "int16", "int32", "int64", "float64", "bool"}
+
+
+def conform(frame: pd.DataFrame, columns: list[Column], table: str) -> pd.DataFrame:
+    """Check that the frame has exactly the declared columns, cast them, and order them."""
+    names = [c.name for c in columns]
+    extra = [c for c in frame.columns if c not in names]
+    missing = [c for c in names if c not in frame.columns]
+    if extra or missing:
+        raise PanelError(f"{table}: columns not declared in the codebook {extra}; declared but not built {missing}")
+    out = {}
+    for col in columns:
+        s = frame[col.name]
+        if col.dtype in _NUMPY and s.dtype != col.dtype:
+            if s.isna().any() and col.dtype != "float64":
+                raise PanelError(f"{table}.{col.name}: declared {col.dtype} but holds missing values")
+            s = s.astype(col.dtype)
+        out[col.name] = s
+    return pd.DataFrame(out)
+
+
+def build_metadata(ctx: BuildContext, panel: pd.DataFrame) -> dict:
+    return {
+        "package": "alliances",
+        "version": __version__,
+        "parameters": {"start": ctx.start, "end": ctx.end, "directed": ctx.directed,
+                       "unit": "directed dyad-year" if ctx.directed else "undirected dyad-year (ccode1 < ccode2)",
+                       "membership_rule": "a state is a member in year t if a COW membership spell covers any part "
+                       "of t; dyads are pairs of members in the same year",
+                       "obligation_rule": "directed: row (A, B) carries A's pledges" if ctx.directed else
+                       "undirected: an obligation exists if either member pledged it"},
+        "rows": int(len(panel)),
+        "inputs": ctx.provenance(),
+        "extensions": {k: ctx.extensions[k] for k in sorted(ctx.extensions)},
+    }

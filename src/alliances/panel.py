@@ -1,0 +1,144 @@
+"""State system membership -> state-years -> dyad-years.
+
+Membership rule: a state is a system member in year t when one of its COW membership
+spells covers any part of t (``styear <= t <= endyear``), the convention of COW's
+state-year file and of peacesciencer's ``create_stateyears()``. Dyads are all pairs of
+members in the same year: undirected (``ccode1 < ccode2``) by default, or both orders.
+
+Past COW's coverage (2016) states that were members on the last covered day are carried
+forward (rule ``carry_forward``); no state enters or leaves after that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Column
+from .context import CARRY_FORWARD, BuildContext
+
+COLUMNS = [
+    Column("ccode1", "int16", "COW country code of the first state (the smaller code in an undirected panel; "
+           "the pledging state in a directed one)", sources=("states",)),
+    Column("ccode2", "int16", "COW country code of the second state", sources=("states",)),
+    Column("year", "int16", "calendar year; also the `stop` of the counting-process interval (start = year - 1) "
+           "so Cox models need no reshaping", unit="year"),
+    Column("dyad_id", "int32", "dyad identifier ccode1 * 1000 + ccode2 (cluster and fixed-effect id)",
+           sources=("states",)),
+    Column("stateabb1", "category", "COW state abbreviation of ccode1", sources=("states",)),
+    Column("stateabb2", "category", "COW state abbreviation of ccode2", sources=("states",)),
+    Column("dyad_first_year", "int16", "first year of the dyad's current uninterrupted spell in the panel "
+           "(both states members); onsets in this year are left-censored", unit="year", sources=("states",)),
+]
+
+TRAILING_COLUMNS = [
+    Column("extended_sources", "category", "comma-separated keys of the sources whose values in this row were "
+           "extended past their coverage by a named rule (carry_forward or successor_source; see the "
+           "metadata key alliances.extensions); empty when every value is observed"),
+    Column("extended", "bool", "true when extended_sources is not empty"),
+]
+
+
+def state_years(ctx: BuildContext) -> pd.DataFrame:
+    """One row per COW member state and year within ``ctx.start..ctx.end``.
+
+    Columns ``ccode``, ``year``, ``stateabb``. Sorted by ccode, year.
+    """
+    src = ctx.source("states")
+    states = src.frame
+    cov_end = ctx.extend("states", CARRY_FORWARD, note="members on the last covered day stay members")
+    spell_end = states["endyear"].to_numpy().astype(int)
+    # A spell still open at the end of coverage (ending in the last covered year on 31 Dec)
+    # is carried forward to the panel end.
+    open_at_end = (spell_end == cov_end) & (states["endmonth"].to_numpy() == 12) & (
+        states["endday"].to_numpy() == 31
+    )
+    spell_end = np.where(open_at_end, max(ctx.end, cov_end), spell_end)
+    first = np.maximum(states["styear"].to_numpy().astype(int), ctx.start)
+    last = np.minimum(spell_end, ctx.end)
+    n = np.clip(last - first + 1, 0, None)
+    idx = np.repeat(np.arange(len(states)), n)
+    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    out = pd.DataFrame(
+        {
+            "ccode": states["ccode"].to_numpy()[idx].astype(np.int16),
+            "year": (first[idx] + offsets).astype(np.int16),
+            "stateabb": states["stateabb"].to_numpy()[idx],
+        }
+    )
+    # Overlapping spells of one state (none in COW 2016) would duplicate a year: keep one.
+    out = out.drop_duplicates(["ccode", "year"]).sort_values(["ccode", "year"], ignore_index=True)
+    return out
+
+
+def dyad_years(ctx: BuildContext, states: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All undirected dyad-years (``ccode1 < ccode2``) of members in the same year.
+
+    Always undirected: the directed panel is made later by :func:`to_directed`, after the
+    per-member pledges are known.
+    """
+    sy = state_years(ctx) if states is None else states
+    sy = sy.sort_values(["year", "ccode"], ignore_index=True)
+    years = sy["year"].to_numpy()
+    codes = sy["ccode"].to_numpy()
+    abb = sy["stateabb"].to_numpy()
+    # Within each year block of size k, all pairs (a, b) with a < b: vectorized per block size.
+    bounds = np.flatnonzero(np.diff(years)) + 1
+    starts = np.r_[0, bounds]
+    sizes = np.diff(np.r_[starts, len(years)])
+    left, right = [], []
+    for size in np.unique(sizes):  # a handful of distinct block sizes, not a loop over dyad-years
+        ia, ib = np.triu_indices(size, k=1)
+        blocks = starts[sizes == size]
+        left.append((blocks[:, None] + ia[None, :]).ravel())
+        right.append((blocks[:, None] + ib[None, :]).ravel())
+    li, ri = np.concatenate(left), np.concatenate(right)
+    out = pd.DataFrame(
+        {
+            "ccode1": codes[li],
+            "ccode2": codes[ri],
+            "year": years[li],
+        }
+    )
+    out["dyad_id"] = out["ccode1"].astype(np.int32) * 1000 + out["ccode2"].astype(np.int32)
+    out["stateabb1"] = pd.Categorical(abb[li])
+    out["stateabb2"] = pd.Categorical(abb[ri])
+    out = out.sort_values(["ccode1", "ccode2", "year"], ignore_index=True)
+    out["dyad_first_year"] = spell_start(out)
+    return out
+
+
+def spell_start(frame: pd.DataFrame) -> np.ndarray:
+    """First year of each row's uninterrupted run of years within its dyad (rows sorted)."""
+    dyad = frame["dyad_id"].to_numpy()
+    year = frame["year"].to_numpy().astype(int)
+    new_spell = np.r_[True, (dyad[1:] != dyad[:-1]) | (year[1:] != year[:-1] + 1)]
+    start_idx = np.maximum.accumulate(np.where(new_spell, np.arange(len(frame)), 0))
+    return year[start_idx].astype(np.int16)
+
+
+def previous_row_is_last_year(frame: pd.DataFrame) -> np.ndarray:
+    """True where the row before (in sorted order) is the same dyad in year - 1."""
+    dyad = frame["dyad_id"].to_numpy()
+    year = frame["year"].to_numpy().astype(int)
+    return np.r_[False, (dyad[1:] == dyad[:-1]) & (year[1:] == year[:-1] + 1)]
+
+
+def swap_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Swap every ``X1``/``X2`` (or ``X_1``/``X_2``) column pair and ccode1/ccode2."""
+    rename = {}
+    for col in frame.columns:
+        for a, b in (("1", "2"), ("_by1", "_by2")):
+            if col.endswith(a):
+                twin = col[: -len(a)] + b
+                if twin in frame.columns:
+                    rename[col], rename[twin] = twin, col
+    return frame.rename(columns=rename)
+
+
+def to_directed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Both orders of every undirected dyad-year, sorted by ccode1, ccode2, year."""
+    swapped = swap_pairs(frame)[frame.columns]
+    both = pd.concat([frame, swapped], ignore_index=True)
+    both["dyad_id"] = both["ccode1"].astype(np.int32) * 1000 + both["ccode2"].astype(np.int32)
+    return both.sort_values(["ccode1", "ccode2", "year"], ignore_index=True)

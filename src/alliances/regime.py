@@ -1,0 +1,41 @@
+"""Regime type of each state and the dyad's regime distance.
+
+Source: V-Dem polyarchy (Coppedge et al. 2020, v10) and Polity2 (Marshall, Gurr and
+Jaggers 2017), as bundled by peacesciencer, 1816-2020. Missing past 2020 and wherever the
+source is missing (rule ``missing``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .codebook import Column, pair
+from .context import MISSING, BuildContext
+from .keys import lookup, year_key
+
+EXT = "missing past coverage (2020); rule missing"
+
+COLUMNS = [
+    *pair("polity2", "float64", "Polity2 score of {state} (-10 autocracy .. 10 democracy)", unit="score",
+          sources=("democracy",), extension=EXT),
+    *pair("polyarchy", "float64", "V-Dem electoral democracy (polyarchy) index of {state}", unit="index 0-1",
+          sources=("democracy",), extension=EXT),
+    Column("regime_distance", "float64", "|polity2_1 - polity2_2|", unit="score 0-20", sources=("democracy",),
+           extension=EXT),
+]
+
+
+def add_regime(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    dem = ctx.source("democracy").frame
+    ctx.extend("democracy", MISSING)
+    dkey = year_key(dem["ccode"], dem["year"])
+    year = panel["year"].to_numpy()
+    k1, k2 = year_key(panel["ccode1"], year), year_key(panel["ccode2"], year)
+    cols = {}
+    for var, stem in (("polity2", "polity2_"), ("v2x_polyarchy", "polyarchy")):
+        vals = pd.to_numeric(dem[var], errors="coerce").to_numpy(float)
+        cols[f"{stem}1"] = lookup(k1, dkey, vals)
+        cols[f"{stem}2"] = lookup(k2, dkey, vals)
+    cols["regime_distance"] = np.abs(cols["polity2_1"] - cols["polity2_2"])
+    return pd.concat([panel, pd.DataFrame(cols, index=panel.index)], axis=1)

@@ -357,7 +357,7 @@ def _check_values(frame: pd.DataFrame, path: Path, source: Source) -> None:
         if bad.any():
             row = int(bad.idxmax())
             raise SourceError(
-                f"{path}: column '{col}' must be numeric; row {row + 2} (file line) holds "
+                f"{path}: column '{col}' must be numeric; file line {row + 2} holds "
                 f"{frame[col].iloc[row]!r}"
             )
         if col in ("ccode", "ccode1", "ccode2", "member", "atopid") and values.isna().any():

@@ -40,7 +40,9 @@ def _table(frame: pd.DataFrame, columns: list[Column], name: str, build_meta: di
         col = by_name[f.name]
         fields.append(f.with_metadata({"description": col.description, "unit": col.unit,
                                        "sources": ",".join(col.sources), "extension": col.extension}))
-    meta = dict(table.schema.metadata or {})
+    # pandas' own metadata is dropped: it cannot describe Arrow list columns portably, and R,
+    # DuckDB and pandas all read the Arrow types (dictionary -> factor/categorical) directly.
+    meta = {}
     meta.update({
         b"alliances.table": name.encode(),
         b"alliances.codebook": json.dumps([c.as_dict() for c in columns], sort_keys=True).encode(),
@@ -56,6 +58,9 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

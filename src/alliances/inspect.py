@@ -1,0 +1,84 @@
+"""Human-readable description of a Parquet file written by `alliances build`."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .errors import PanelError
+from .store import read_metadata
+
+DYAD_VIEW = ["year", "tie", "defense", "offense", "neutral", "nonagg", "consul", "n_agreements", "atopids",
+             "alliance_onset", "alliance_new", "alignment_onset", "cinc1", "cinc2", "cap_ratio", "major1", "major2",
+             "rivals", "shared_rivals", "common_threat_ccode", "extended_sources"]
+
+
+def parse_dyad(text: str, frame: pd.DataFrame | None = None) -> tuple[int, int]:
+    """'365-710', '710-365', 'RUS-CHN' -> (smaller code, larger code)."""
+    parts = text.replace(",", "-").split("-")
+    if len(parts) != 2:
+        raise PanelError(f"dyad must look like 365-710 or RUS-CHN; got {text!r}")
+    codes = []
+    for part in parts:
+        part = part.strip()
+        if part.isdigit():
+            codes.append(int(part))
+            continue
+        if frame is None or "stateabb1" not in frame:
+            raise PanelError(f"cannot resolve state abbreviation {part!r} without a panel")
+        abb = pd.concat([frame[["stateabb1", "ccode1"]].set_axis(["abb", "code"], axis=1),
+                         frame[["stateabb2", "ccode2"]].set_axis(["abb", "code"], axis=1)]).drop_duplicates()
+        hit = abb.loc[abb["abb"].astype(str).str.upper() == part.upper(), "code"]
+        if hit.empty:
+            raise PanelError(f"unknown state abbreviation {part!r} (COW abbreviations such as RUS, CHN, USA)")
+        codes.append(int(hit.iloc[0]))
+    return min(codes), max(codes)
+
+
+def describe(path: str | os.PathLike, column: str | None = None, dyad: str | None = None) -> str:
+    meta = read_metadata(path)
+    build = meta["build"]
+    schema = pq.read_schema(path)
+    book = {c["name"]: c for c in meta["codebook"]}
+    lines = [f"{path}: table {meta['table']}, {pq.ParquetFile(path).metadata.num_rows:,} rows, "
+             f"{len(schema.names)} columns; alliances {build['version']}",
+             "parameters: " + ", ".join(f"{k}={v}" for k, v in build["parameters"].items()
+                                       if k in ("start", "end", "directed"))]
+    lines.append("inputs:")
+    for src in build["inputs"]:
+        lines.append(f"  {src['source']:<14} {src['file']:<45} v{src['version']:<10} "
+                     f"{src['coverage'][0]}-{src['coverage'][1]}  sha256 {src['sha256'][:16]}")
+    lines.append("past coverage:")
+    for key, ext in build["extensions"].items():
+        lines.append(f"  {key:<14} after {ext['coverage_end']}: {ext['rule']}"
+                     + (f" ({ext['note']})" if ext.get("note") else ""))
+    if column is not None:
+        if column not in book:
+            close = [n for n in book if column.lower() in n.lower()]
+            raise PanelError(f"{path}: no column {column!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else ""))
+        entry = book[column]
+        values = pd.read_parquet(path, columns=[column])[column]
+        lines += ["", f"column {column} ({entry['dtype']}, unit: {entry['unit'] or '-'})",
+                  f"  {entry['description']}", f"  sources: {', '.join(entry['sources'])}",
+                  f"  past coverage: {entry['extension']}",
+                  f"  non-missing {int(values.notna().sum()):,}, missing {int(values.isna().sum()):,}"]
+        if values.dtype.kind in "biuf" and values.nunique() > 10:
+            lines.append("  " + values.describe().to_string().replace("\n", "\n  "))
+        elif values.dtype.kind in "biufO" or str(values.dtype) == "category":
+            lines.append("  " + values.astype(str).value_counts().head(12).to_string().replace("\n", "\n  "))
+    else:
+        lines += ["", "columns:"]
+        for name in schema.names:
+            lines.append(f"  {name:<28} {book[name]['dtype']:<12} {book[name]['description'][:90]}")
+    if dyad is not None:
+        frame = pd.read_parquet(path)
+        a, b = parse_dyad(dyad, frame)
+        rows = frame[(frame["ccode1"] == a) & (frame["ccode2"] == b)]
+        if rows.empty:
+            raise PanelError(f"{path}: no rows for dyad {a}-{b} (is each a COW system member in the panel's years?)")
+        view = [c for c in DYAD_VIEW if c in rows.columns] if meta["table"] == "dyad_years" else list(rows.columns)
+        with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 400):
+            lines += ["", f"dyad {a}-{b}: {len(rows)} rows", rows[view].to_string(index=False)]
+    return "\n".join(lines)

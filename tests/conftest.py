@@ -1,0 +1,50 @@
+"""Shared fixtures: the real source data in ../shared/data and one full build per session."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import alliances
+from alliances.sources import default_data_dirs, resolve_data_dir
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    try:
+        return resolve_data_dir()
+    except alliances.errors.SourceError:
+        pytest.fail(f"the real data are needed: none of {default_data_dirs()} exists and ALLIANCES_DATA is unset")
+
+
+@pytest.fixture(scope="session")
+def build_result(data_dir):
+    """The full undirected 1816-2022 build on the bundled data (about 4 s)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the bundled files must all be known versions
+        return alliances.run(data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def panel(build_result) -> pd.DataFrame:
+    return build_result.panel
+
+
+@pytest.fixture(scope="session")
+def agreements(build_result) -> pd.DataFrame:
+    return build_result.agreements
+
+
+@pytest.fixture(scope="session")
+def atop_members(data_dir) -> pd.DataFrame:
+    return pd.read_csv(data_dir / "atop" / "atop-4.01-members.csv")
+
+
+def dyad(frame: pd.DataFrame, a: int, b: int) -> pd.DataFrame:
+    lo, hi = min(a, b), max(a, b)
+    return frame[(frame["ccode1"] == lo) & (frame["ccode2"] == hi)].set_index("year")

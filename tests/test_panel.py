@@ -1,0 +1,75 @@
+"""The state-system frame: membership rule, keys, ordering, extension flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from alliances.codebook import dyad_year_columns
+from conftest import dyad
+
+
+def test_keys_unique_sorted_and_undirected(panel):
+    assert panel["ccode1"].lt(panel["ccode2"]).all()
+    assert not panel.duplicated(["ccode1", "ccode2", "year"]).any()
+    keys = panel["dyad_id"].astype(np.int64) * 10000 + panel["year"]
+    assert keys.is_monotonic_increasing
+    assert (panel["dyad_id"] == panel["ccode1"].astype(int) * 1000 + panel["ccode2"]).all()
+
+
+def test_columns_are_exactly_the_codebook(panel):
+    assert list(panel.columns) == [c.name for c in dyad_year_columns()]
+
+
+def test_dyads_are_pairs_of_members_each_year(panel, data_dir):
+    states = pd.read_csv(data_dir / "cow" / "states-2016.csv")
+    for year in (1816, 1860, 1946, 2016):
+        n = int(((states["styear"] <= year) & (states["endyear"] >= year)).sum())
+        assert (panel["year"] == year).sum() == n * (n - 1) // 2, year
+    # past 2016 the 2016 members are carried forward, so every year has the same count
+    n2016 = (panel["year"] == 2016).sum()
+    assert ((panel["year"] == 2022).sum()) == n2016
+
+
+def test_china_russia_starts_when_china_enters(panel):
+    cr = dyad(panel, 365, 710)
+    assert cr.index.min() == 1860  # COW: China enters 1860
+    assert cr.index.max() == 2022
+    assert (cr["dyad_first_year"] == 1860).all()
+
+
+def test_gap_dyad_restarts_its_spell(panel):
+    # Germany (255) leaves the system 1945-1990: the US-Germany dyad restarts in 1990.
+    us_de = dyad(panel, 2, 255)
+    assert 1946 not in us_de.index
+    assert us_de.loc[1990, "dyad_first_year"] == 1990
+    assert us_de.loc[1944, "dyad_first_year"] == 1816
+
+
+def test_extension_flags_follow_coverage(panel):
+    by_year = panel.groupby("year", observed=True)["extended_sources"].first().astype(str)
+    assert by_year.loc[2010] == ""
+    assert by_year.loc[2011] == "td_rivalries"  # successor source from 2011
+    assert set(by_year.loc[2017].split(",")) == {"atop_members", "contiguity", "majors", "states", "td_rivalries"}
+    assert "tss_rivalries" in by_year.loc[2021].split(",")
+    assert panel["extended"].eq(panel["extended_sources"].astype(str) != "").all()
+
+
+def test_capabilities_never_filled(panel, data_dir):
+    nmc = pd.read_csv(data_dir / "cow" / "nmc-7.0.csv")
+    # a missing NMC component stays missing in the panel
+    miss = nmc[nmc["milex"].isna()].iloc[0]
+    rows = panel[(panel["ccode1"] == miss["ccode"]) & (panel["year"] == miss["year"])]
+    assert len(rows) and rows["milex1"].isna().all()
+    # and the CINC values are the source's values
+    us_uk = dyad(panel, 2, 200)
+    src = nmc.set_index(["ccode", "year"])["cinc"]
+    assert us_uk.loc[1950, "cinc1"] == src.loc[(2, 1950)]
+    assert us_uk.loc[1950, "cinc2"] == src.loc[(200, 1950)]
+
+
+def test_covariates_past_coverage_are_missing_not_zero(panel):
+    late = panel[panel["year"] == 2012]
+    assert late["mids_5y"].isna().all() and late["terrthreat1"].isna().all()
+    assert panel.loc[panel["year"] == 2010, "mids_5y"].notna().all()
+    assert panel.loc[panel["year"] == 2021, "polity2_1"].isna().all()

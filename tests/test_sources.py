@@ -1,0 +1,92 @@
+"""Source registry, data-directory lookup and validation errors (small fixtures built here)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import warnings
+
+import pytest
+
+from alliances.errors import SourceError, SourceNotFound
+from alliances.sources import ENV_VAR, REGISTRY, UnknownVersionWarning, load, resolve_data_dir
+
+
+def test_every_bundled_source_is_a_known_version(data_dir):
+    manifest = {row["file"]: row for row in csv.DictReader(open(data_dir / "MANIFEST.csv"))}
+    for key in REGISTRY:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loaded = load(key, data_dir)
+        rel = str(loaded.path.relative_to(data_dir))
+        assert loaded.sha256 == manifest[rel]["sha256"], key
+        assert not loaded.version.startswith("unknown"), key
+        assert int(manifest[rel]["rows"]) == len(loaded.frame), key
+
+
+def test_data_dir_order(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert resolve_data_dir() == tmp_path.resolve()
+    other = tmp_path / "x"
+    other.mkdir()
+    assert resolve_data_dir(other) == other.resolve()  # the option beats the environment
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "nope"))
+    with pytest.raises(SourceNotFound, match=r"nope.*ALLIANCES_DATA"):
+        resolve_data_dir()
+
+
+def test_missing_file_names_the_source_and_candidates(tmp_path):
+    with pytest.raises(SourceNotFound, match=r"'nmc'.*cow/nmc-7.0.csv"):
+        load("nmc", tmp_path)
+
+
+def _write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_wrong_columns_name_the_file_and_column(tmp_path):
+    f = _write(tmp_path / "cow" / "nmc-7.0.csv", "ccode,year,milex\n2,1816,1\n")
+    with pytest.raises(SourceError, match=r"nmc-7.0.csv.*missing column\(s\) milper, irst"):
+        load("nmc", tmp_path)
+    assert f.exists()
+
+
+def test_non_numeric_value_names_the_line(tmp_path):
+    _write(tmp_path / "cow" / "majors-2016.csv", "ccode,styear,endyear\n2,1898,2016\nUSA,1900,2016\n")
+    with pytest.raises(SourceError, match=r"column 'ccode'.*line 3.*'USA'"):
+        load("majors", tmp_path)
+
+
+def test_implausible_year_is_refused(tmp_path):
+    _write(tmp_path / "cow" / "majors-2016.csv", "ccode,styear,endyear\n2,1898,2016\n200,1716,2016\n")
+    with pytest.raises(SourceError, match=r"styear.*1716.*line 3"):
+        load("majors", tmp_path)
+
+
+def test_header_only_file_is_refused(tmp_path):
+    _write(tmp_path / "cow" / "majors-2016.csv", "ccode,styear,endyear\n")
+    with pytest.raises(SourceError, match="no rows"):
+        load("majors", tmp_path)
+
+
+def test_unknown_version_is_accepted_with_warning_and_hash(tmp_path, data_dir):
+    src = data_dir / "cow" / "majors-2016.csv"
+    dst = tmp_path / "cow" / "majors-2016.csv"
+    dst.parent.mkdir(parents=True)
+    rows = src.read_text().splitlines()
+    dst.write_text("\n".join(rows[:-1]) + "\n")  # one spell fewer: another 'release'
+    with pytest.warns(UnknownVersionWarning, match="unknown version of 'majors'"):
+        loaded = load("majors", tmp_path)
+    assert loaded.version.startswith("unknown")
+    assert loaded.coverage == (1816, 2016)
+    assert len(loaded.sha256) == 64
+
+
+def test_official_atop_file_name_is_found(tmp_path, data_dir):
+    """An official member-level download (atop5_1m.csv layout) is picked up by name."""
+    shutil.copy(data_dir / "atop" / "atop-4.01-members.csv", tmp_path / "atop5_1m.csv")
+    loaded = load("atop_members", tmp_path)
+    assert loaded.path.name == "atop5_1m.csv"
+    assert loaded.version == "4.01"  # same bytes, so the registry still recognises them

@@ -16,7 +16,7 @@ from .errors import AlliancesError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dyad-year panels and models of alliance and alignment formation (ATOP + COW).")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DataDir = Annotated[Optional[Path], typer.Option(

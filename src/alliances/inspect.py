@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 
 import pandas as pd
@@ -56,7 +57,7 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
                      + (f" ({ext['note']})" if ext.get("note") else ""))
     if column is not None:
         if column not in book:
-            close = [n for n in book if column.lower() in n.lower()]
+            close = difflib.get_close_matches(column, list(book), n=5)
             raise PanelError(f"{path}: no column {column!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else ""))
         entry = book[column]
         values = pd.read_parquet(path, columns=[column])[column]

@@ -1,0 +1,74 @@
+"""Command line: build, inspect, sources and their error messages."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from alliances.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, data_dir):
+    out = tmp_path_factory.mktemp("cli")
+    result = runner.invoke(app, ["build", "--start", "1990", "--end", "2022", "--data-dir", str(data_dir),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_build_writes_both_files(built):
+    assert (built / "dyad_years.parquet").is_file() and (built / "agreement_dyads.parquet").is_file()
+    assert not list(built.glob("*.tmp"))
+
+
+def test_inspect_dyad_by_code_and_by_abbreviation(built):
+    path = str(built / "dyad_years.parquet")
+    by_code = runner.invoke(app, ["inspect", path, "--dyad", "710-365"])
+    by_abb = runner.invoke(app, ["inspect", path, "--dyad", "CHN-RUS"])
+    assert by_code.exit_code == 0, by_code.output
+    assert "dyad 365-710: 33 rows" in by_code.output
+    assert by_code.output == by_abb.output
+    assert "[3755, 4810, 4980, 6020]" in by_code.output
+    assert "atop_members" in by_code.output and "carry_forward" in by_code.output
+
+
+def test_inspect_column_and_errors(built):
+    path = str(built / "dyad_years.parquet")
+    ok = runner.invoke(app, ["inspect", path, "--column", "cap_ratio"])
+    assert ok.exit_code == 0 and "log of the stronger" in ok.output
+    bad = runner.invoke(app, ["inspect", path, "--column", "cap_ration"])
+    assert bad.exit_code == 2 and "did you mean cap_ratio" in bad.output
+    nodyad = runner.invoke(app, ["inspect", path, "--dyad", "XYZ-RUS"])
+    assert nodyad.exit_code == 2 and "unknown state abbreviation 'XYZ'" in nodyad.output
+
+
+def test_build_errors_are_clear_and_leave_nothing(tmp_path, data_dir):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["build", "--data-dir", str(tmp_path / "none"), "--out", str(out)])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = runner.invoke(app, ["build", "--data-dir", str(data_dir), "--source", "atop=x.csv", "--out", str(out)])
+    assert res.exit_code == 2 and "KEY=PATH with KEY one of" in res.output
+    res = runner.invoke(app, ["build", "--start", "2000", "--end", "1990", "--data-dir", str(data_dir), "--out", str(out)])
+    assert res.exit_code == 2 and "start <= end" in res.output
+    assert not out.exists()
+
+
+def test_official_atop_layout_builds_to_its_coverage(tmp_path, data_dir):
+    """A member-level file of another release (here: the bundled one with its last agreement
+    removed, so its hash is unknown) is accepted with a warning and recorded."""
+    lines = (data_dir / "atop" / "atop-4.01-members.csv").read_text().splitlines()
+    official = tmp_path / "atop5_1m.csv"
+    official.write_text("\n".join(lines[:-1]) + "\n")
+    res = runner.invoke(app, ["build", "--start", "2010", "--data-dir", str(data_dir),
+                              "--source", f"atop_members={official}", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "unknown version of 'atop_members'" in res.output
+
+
+def test_sources_lists_every_source(data_dir):
+    res = runner.invoke(app, ["sources", "--data-dir", str(data_dir), "--json"])
+    assert res.exit_code == 0
+    assert '"source": "atop_members"' in res.output and '"version": "4.01"' in res.output

@@ -1,0 +1,101 @@
+"""Parquet output: embedded codebook and provenance, determinism, atomic writes, readers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import alliances
+from alliances import store
+from alliances.errors import PanelError
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def written(build_result, tmp_path_factory):
+    return store.write_build(build_result, tmp_path_factory.mktemp("ds"))
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_metadata_documents_every_column(written, data_dir):
+    meta = store.read_metadata(written["dyad_years"])
+    schema = pq.read_schema(written["dyad_years"])
+    book = {c["name"]: c for c in meta["codebook"]}
+    assert list(book) == schema.names
+    for name in schema.names:
+        assert book[name]["description"], name
+        assert schema.field(name).metadata[b"description"].decode() == book[name]["description"]
+    manifest = {r["file"].split("/")[-1]: r["sha256"] for r in csv.DictReader(open(data_dir / "MANIFEST.csv"))}
+    for src in meta["build"]["inputs"]:
+        assert src["sha256"] == manifest[src["file"]], src["source"]
+        assert src["citation"]
+    ext = meta["build"]["extensions"]
+    assert ext["states"]["rule"] == "carry_forward" and ext["states"]["coverage_end"] == 2016
+    assert ext["nmc"]["rule"] == "missing"
+    assert meta["build"]["parameters"]["end"] == 2022
+
+
+def test_same_inputs_same_bytes(build_result, written, tmp_path, data_dir):
+    again = store.write_build(build_result, tmp_path / "a")
+    assert digest(again["dyad_years"]) == digest(written["dyad_years"])
+    # two independent builds (a shorter span keeps the test quick)
+    b1 = store.write_build(alliances.run(start=1990, data_dir=data_dir), tmp_path / "b1")
+    b2 = store.write_build(alliances.run(start=1990, data_dir=data_dir), tmp_path / "b2")
+    for name in b1:
+        assert digest(b1[name]) == digest(b2[name]), name
+
+
+def test_read_panel_roundtrip(written, panel):
+    back = alliances.read_panel(written["dyad_years"])
+    assert back.shape == panel.shape
+    assert back.attrs["alliances"]["rows"] == len(panel)
+    assert back["tie"].dtype.name == "category"
+    pd.testing.assert_series_equal(back["cinc1"], panel["cinc1"])
+
+
+def test_read_panel_refuses_foreign_files(tmp_path):
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "foreign.parquet")
+    with pytest.raises(PanelError, match="without alliances metadata"):
+        alliances.read_panel(tmp_path / "foreign.parquet")
+    with pytest.raises(PanelError, match="no such file"):
+        alliances.read_panel(tmp_path / "absent.parquet")
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(PanelError, match="not a readable Parquet"):
+        alliances.read_panel(tmp_path / "bad.parquet")
+
+
+def test_failed_write_leaves_no_partial_file(build_result, tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.pq, "write_table", boom)
+    with pytest.raises(OSError, match="disk full"):
+        store.write_build(build_result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_duckdb_reads_types_lists_and_metadata(written):
+    duckdb = pytest.importorskip("duckdb")
+    path = str(written["dyad_years"])
+    con = duckdb.connect()
+    counts = dict(con.execute(f"select tie, count(*) from '{path}' group by tie").fetchall())
+    assert set(counts) == {"none", "coordination", "alignment", "alliance"}
+    ids = con.execute(f"select atopids from '{path}' where ccode1 = 365 and ccode2 = 710 and year = 1896").fetchall()
+    assert ids == [([1395],)]
+    kv = dict(con.execute(f"select key, value from parquet_kv_metadata('{path}')").fetchall())
+    book = json.loads(kv[b"alliances.codebook"])
+    assert any(c["name"] == "alliance_onset" for c in book)
+
+
+def test_committed_codebook_is_current():
+    assert (REPO / "datasets" / "codebook.md").read_text() == store.codebook_markdown(), (
+        "datasets/codebook.md is stale: run `alliances codebook`")

@@ -105,6 +105,24 @@ def codebook(
 
 
 @app.command()
+def census(
+    data_dir: DataDir = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for census.csv/.md and great_power_pacts.csv/.md")] = Path("analyses/output/census"),
+) -> None:
+    """Great-power agreement census from the ATOP member-level file."""
+    from .census import run_census
+    from .context import BuildContext
+    from .report import write_tables
+
+    try:
+        tables = run_census(BuildContext(data_dir=data_dir))
+    except AlliancesError as exc:
+        _fail(exc)
+    for path in write_tables(tables, out_dir):
+        out.print(str(path))
+
+
+@app.command()
 def sources(data_dir: DataDir = None,
             as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
     """List each source: file found, version, SHA-256, coverage, citation."""

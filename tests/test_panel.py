@@ -73,3 +73,10 @@ def test_covariates_past_coverage_are_missing_not_zero(panel):
     assert late["mids_5y"].isna().all() and late["terrthreat1"].isna().all()
     assert panel.loc[panel["year"] == 2010, "mids_5y"].notna().all()
     assert panel.loc[panel["year"] == 2021, "polity2_1"].isna().all()
+
+
+def test_cow_alliance_robustness_columns(panel):
+    us_uk = dyad(panel, 2, 200)
+    assert us_uk.loc[1949, "cow_defense_onset"] == 1 and us_uk.loc[1948, "cow_defense"] == 0
+    assert us_uk.loc[2013:, "cow_defense"].isna().all()  # COW 4.1 ends in 2012: missing, not 0
+    assert panel.loc[panel["year"] <= 2012, "cow_defense"].notna().all()

@@ -19,6 +19,7 @@ import pandas as pd
 from . import __version__
 from .codebook import Column, agreement_dyad_columns, dyad_year_columns
 from .context import MISSING, BuildContext
+from .cow_alliance import add_cow_alliance
 from .errors import PanelError
 from .geography import add_geography, capital_years
 from .outcomes import add_outcomes
@@ -76,6 +77,8 @@ def run(
     panel = orient(panel, ctx.directed)
     say("onsets and durations")
     panel = add_outcomes(panel)
+    say("COW formal alliances (robustness source)")
+    panel = add_cow_alliance(panel, ctx)
     panel = add_extension_flags(panel, ctx)
     panel = panel.drop(columns=[c for c in panel.columns if c.endswith("_peace") and c.startswith("defense_mutual")])
     panel = conform(panel, dyad_year_columns(), "dyad_years")

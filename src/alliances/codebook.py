@@ -45,10 +45,10 @@ def pair(stem: str, dtype: str, description: str, **kw) -> list[Column]:
 
 def dyad_year_columns() -> list[Column]:
     """All columns of ``dyad_years.parquet`` in their output order."""
-    from . import geography, outcomes, panel, power, regime, threat, ties
+    from . import cow_alliance, geography, outcomes, panel, power, regime, threat, ties
 
     cols: list[Column] = []
-    for module in (panel, ties, outcomes, power, geography, threat, regime):
+    for module in (panel, ties, outcomes, cow_alliance, power, geography, threat, regime):
         cols.extend(module.COLUMNS)
     cols.extend(panel.TRAILING_COLUMNS)
     names = [c.name for c in cols]

@@ -16,10 +16,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    try:
+    """$ALLIANCES_DATA or ../shared/data (never the fetch cache, whose files may be other releases)."""
+    import os
+
+    if os.environ.get("ALLIANCES_DATA"):
         return resolve_data_dir()
-    except alliances.errors.SourceError:
-        pytest.fail(f"the real data are needed: none of {default_data_dirs()} exists and ALLIANCES_DATA is unset")
+    for path in default_data_dirs():
+        if path.is_dir():
+            return path.resolve()
+    pytest.fail(f"the real data are needed: none of {default_data_dirs()} exists and ALLIANCES_DATA is unset")
 
 
 @pytest.fixture(scope="session")

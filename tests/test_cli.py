@@ -72,3 +72,22 @@ def test_sources_lists_every_source(data_dir):
     res = runner.invoke(app, ["sources", "--data-dir", str(data_dir), "--json"])
     assert res.exit_code == 0
     assert '"source": "atop_members"' in res.output and '"version": "4.01"' in res.output
+
+
+def test_export_csv_and_stata(built, tmp_path):
+    import pandas as pd
+
+    path = str(built / "dyad_years.parquet")
+    res = runner.invoke(app, ["export", path, "--format", "dta", "--out", str(tmp_path / "p.dta")])
+    assert res.exit_code == 0, res.output
+    with pd.io.stata.StataReader(tmp_path / "p.dta") as reader:
+        assert reader.value_labels()["tie"] == {0: "none", 1: "coordination", 2: "alignment", 3: "alliance"}
+    dta = pd.read_stata(tmp_path / "p.dta")
+    row = dta[(dta["ccode1"] == 365) & (dta["ccode2"] == 710) & (dta["year"] == 2016)].iloc[0]
+    assert row["tie"] == "alignment" and row["atopids"] == "3755;4810;4980;6020"
+    res = runner.invoke(app, ["export", path, "--out", str(tmp_path / "p.csv")])
+    assert res.exit_code == 0
+    csv = pd.read_csv(tmp_path / "p.csv")
+    assert len(csv) == len(dta) and csv["tie"].iloc[0] in {"none", "coordination", "alignment", "alliance"}
+    bad = runner.invoke(app, ["export", path, "--format", "xlsx"])
+    assert bad.exit_code == 2 and "csv or dta" in bad.output

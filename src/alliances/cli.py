@@ -20,7 +20,7 @@ console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DataDir = Annotated[Optional[Path], typer.Option(
-    "--data-dir", help="folder with the source files (default: $ALLIANCES_DATA, then ../shared/data)")]
+    "--data-dir", help="folder with the source files (default: $ALLIANCES_DATA, else the fetch cache, then ../shared/data)")]
 
 
 def _fail(exc: Exception) -> None:
@@ -104,6 +104,109 @@ def codebook(
     out.print(f"codebook: {out_path}")
 
 
+def _years(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    first, sep, last = text.partition("-")
+    try:
+        span = (int(first), int(last) if sep else int(first))
+    except ValueError:
+        raise AlliancesError(f"--years takes FIRST-LAST, e.g. 1990-2022; got {text!r}") from None
+    if span[0] > span[1]:
+        raise AlliancesError(f"--years: first year after last year in {text!r}")
+    return span
+
+
+@app.command()
+def predict(
+    dyad: Annotated[str, typer.Option(help="the dyad: COW codes (365-710, either order) or abbreviations (CHN-RUS)")] = "365-710",
+    years: Annotated[Optional[str], typer.Option(help="years to predict, FIRST-LAST (default: every year of the dyad)")] = None,
+    model: Annotated[Optional[list[str]], typer.Option(
+        help="a specification (.toml, fitted here) or saved result (.json); repeatable")] = None,
+    estimators: Annotated[str, typer.Option(help="estimators fitted for a .toml specification")] = "logit,firth,relogit,cloglog,cox",
+    sims: Annotated[int, typer.Option(help="coefficient draws for the intervals")] = 1000,
+    seed: Annotated[int, typer.Option(help="random seed of the draws")] = 0,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="counterfactual value COLUMN=NUMBER; repeatable")] = None,
+    scenario: Annotated[Optional[list[str]], typer.Option(
+        help="a scenario name in analyses/scenarios or a .toml path; repeatable")] = None,
+    horizon: Annotated[int, typer.Option(help="years ahead for the survival curves (0: none)")] = 30,
+    panel_path: Annotated[Path, typer.Option("--panel", help="panel built by `alliances build`")] = Path("datasets/dyad_years.parquet"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="output folder (default analyses/output/predict/<dyad>)")] = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
+) -> None:
+    """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
+    from .models import ModelError
+    from .models.cli import file_sha256
+    from .predict import Scenario, load_fits, resolve_scenario, run_predictions
+    from .store import read_panel
+
+    try:
+        panel = read_panel(panel_path)
+        scenarios = [resolve_scenario(s) for s in scenario or []]
+        if set_:
+            scenarios.append(Scenario.from_assignments(set_))
+        paths = model or ["analyses/specs/baseline.toml"]
+        fits = load_fits(panel, paths, [e.strip() for e in estimators.split(",") if e.strip()],
+                         panel_sha256=file_sha256(panel_path), progress=console.log)
+        target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
+        frames = run_predictions(panel, fits, dyad, _years(years), sims, seed, scenarios, horizon, target, figures)
+    except (AlliancesError, ModelError) as exc:
+        _fail(exc)
+    pred = frames["predictions"]
+    cols = ["year", "model", "outcome", "at_risk", "observed_tie", "p", "p_lo", "p_hi", "pct_great_powers"]
+    typer.echo(pred[pred["at_risk"]][cols].tail(12).to_string(index=False))
+    if "scenarios" in frames:
+        sc = frames["scenarios"].dropna(subset=["first_difference"])
+        last = sc[sc["year"] == sc["year"].max()]
+        typer.echo(last[["scenario", "model", "year", "p_observed", "p_scenario", "first_difference", "fd_lo", "fd_hi"]]
+                   .to_string(index=False))
+    typer.echo(f"written to {target}")
+
+
+@app.command()
+def fit(
+    spec: Annotated[Path, typer.Argument(help="a specification file (.toml), e.g. analyses/specs/baseline.toml")],
+    estimators: Annotated[str, typer.Option(
+        help="comma-separated: logit, firth, relogit, clogit, lpm, cloglog, cox, mlogit")] = "logit",
+    panel_path: Annotated[Path, typer.Option("--panel", help="panel built by `alliances build`")] = Path("datasets/dyad_years.parquet"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="folder for <spec>.<estimator>.json and estimates CSV")] = None,
+) -> None:
+    """Fit onset models of one specification; print summaries; save JSON results and a tidy CSV."""
+    from .models import ModelError, cli_fit
+
+    try:
+        cli_fit(spec, panel_path, [e.strip() for e in estimators.split(",") if e.strip()], out_dir, echo=typer.echo)
+    except (AlliancesError, ModelError) as exc:
+        _fail(exc)
+
+
+@app.command()
+def replicate(
+    out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("analyses/output"),
+    plan: Annotated[Path, typer.Option(help="replication plan")] = Path("analyses/replicate.toml"),
+    data_dir: DataDir = None,
+    datasets: Annotated[Path, typer.Option(help="where the built panel is written")] = Path("datasets"),
+    start: Annotated[int, typer.Option(help="first year of the panel")] = 1816,
+    end: Annotated[int, typer.Option(help="last year of the panel")] = 2022,
+    jobs: Annotated[int, typer.Option(help="Dask worker processes of the local cluster (1: run in-process)")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
+    sims: Annotated[Optional[int], typer.Option(help="simulation draws (default: the plan's)")] = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
+) -> None:
+    """Rerun every analysis: build, fit every specification, predict China-Russia, census, report, manifest."""
+    from .models import ModelError
+    from .replicate import run_replication
+
+    t0 = time.perf_counter()
+    try:
+        run_replication(out_dir, plan, data_dir, datasets, start, end, jobs, scheduler, sims, figures,
+                        progress=console.log)
+    except (AlliancesError, ModelError) as exc:
+        _fail(exc)
+    console.log(f"replication done in {time.perf_counter() - t0:.1f} s")
+    out.print(f"report: {out_dir / 'REPORT.md'}\nmanifest: {out_dir / 'manifest.json'}")
+
+
 @app.command()
 def census(
     data_dir: DataDir = None,
@@ -122,34 +225,70 @@ def census(
         out.print(str(path))
 
 
+@app.command("fetch")
+def fetch_cmd(
+    dest: Annotated[Optional[Path], typer.Option(help="download folder (default: $ALLIANCES_CACHE or the user cache)")] = None,
+    only: Annotated[Optional[str], typer.Option(help="comma-separated source keys, e.g. atop_members,nmc")] = None,
+    update: Annotated[bool, typer.Option("--update", help="accept a release whose SHA-256 differs from the recorded one")] = False,
+) -> None:
+    """Download the official releases (ATOP 5.1, COW states, majors, NMC) into the cache, checked and recorded."""
+    from .fetch import NOT_FETCHABLE, cache_dir, fetch
+
+    try:
+        records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
+    except AlliancesError as exc:
+        _fail(exc)
+    for r in records:
+        out.print(f"{r['source']:<14} {r['file']:<18} v{r['version']:<6} {r['coverage'][0]}-{r['coverage'][1]} "
+                  f"sha256 {r['sha256'][:16]}{'' if r['hash_pinned'] else ' (recorded on first download)'}")
+    out.print(f"cache: {dest or cache_dir()}")
+    out.print("not fetched (keep them in --data-dir): " + ", ".join(sorted(NOT_FETCHABLE)))
+
+
+@app.command()
+def export(
+    path: Annotated[Path, typer.Argument(help="a Parquet file written by `alliances build`")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or dta (Stata 118, value labels for tie)")] = "csv",
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="output file (default: PATH with the new suffix)")] = None,
+) -> None:
+    """Export a built panel to CSV or Stata .dta (list columns joined with ';')."""
+    from .store import export_panel
+
+    try:
+        target = export_panel(path, fmt, out_path)
+    except AlliancesError as exc:
+        _fail(exc)
+    out.print(str(target))
+
+
 @app.command()
 def sources(data_dir: DataDir = None,
             as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
     """List each source: file found, version, SHA-256, coverage, citation."""
-    from .sources import REGISTRY, load, resolve_data_dir
+    from .sources import REGISTRY, load, resolve_data_dirs
 
     rows = []
     try:
-        folder = resolve_data_dir(data_dir)
+        folders = resolve_data_dirs(data_dir)
     except AlliancesError as exc:
         _fail(exc)
     for key in REGISTRY:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                loaded = load(key, folder)
+                loaded = load(key, folders)
             rows.append(loaded.provenance() | {"path": str(loaded.path)})
         except AlliancesError as exc:
             rows.append({"source": key, "error": str(exc)})
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table(title=f"sources in {folder}")
-    for col in ("source", "file", "version", "coverage", "sha256"):
-        table.add_column(col)
+    table = Table(title=f"sources (searched in order: {', '.join(map(str, folders))})")
+    for col in ("source", "found at", "version", "coverage", "sha256", "citation"):
+        table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["source"], r.get("file", r.get("error", "")), r.get("version", ""),
-                      "-".join(map(str, r.get("coverage", []))), r.get("sha256", "")[:16])
+        table.add_row(r["source"], r.get("path", r.get("error", "")), r.get("version", ""),
+                      "-".join(map(str, r.get("coverage", []))), r.get("sha256", "")[:16], r.get("citation", "")[:60])
     out.print(table)
 
 

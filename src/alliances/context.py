@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PanelError
-from .sources import Loaded, load, resolve_data_dir
+from .sources import Loaded, load, resolve_data_dirs
 
 # Named rules for years past a source's coverage (the codebook and metadata cite them).
 CARRY_FORWARD = "carry_forward"  # last observed status is assumed to persist; rows flagged
@@ -33,6 +33,7 @@ class BuildContext:
     end: int = 2022
     directed: bool = False
     data_dir: Path | None = None
+    data_dirs: list[Path] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
     loaded: dict[str, Loaded] = field(default_factory=dict)
     extensions: dict[str, dict] = field(default_factory=dict)
@@ -42,13 +43,12 @@ class BuildContext:
             raise PanelError(
                 f"years must satisfy 1816 <= start <= end <= 2100; got start={self.start}, end={self.end}"
             )
-        if self.data_dir is None or not self.paths:
-            self.data_dir = resolve_data_dir(self.data_dir) if self.data_dir is None else Path(self.data_dir)
+        self.data_dirs = resolve_data_dirs(self.data_dir)
 
     def source(self, key: str) -> Loaded:
         """Load (once) and return a validated source."""
         if key not in self.loaded:
-            self.loaded[key] = load(key, self.data_dir, self.paths.get(key))
+            self.loaded[key] = load(key, self.data_dirs, self.paths.get(key))
         return self.loaded[key]
 
     def coverage_end(self, key: str) -> int:

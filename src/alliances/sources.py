@@ -289,25 +289,33 @@ def default_data_dirs() -> list[Path]:
     return [Path.cwd().parent / "shared" / "data", here.parents[3] / "shared" / "data"]
 
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Return the data directory: the argument, else ``$ALLIANCES_DATA``, else the default."""
-    if data_dir is not None:
-        path = Path(data_dir)
-        origin = "--data-dir"
-    elif os.environ.get(ENV_VAR):
-        path = Path(os.environ[ENV_VAR])
-        origin = f"${ENV_VAR}"
-    else:
-        for path in default_data_dirs():
-            if path.is_dir():
-                return path.resolve()
-        tried = ", ".join(str(p) for p in default_data_dirs())
+def resolve_data_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Folders searched for source files, in order.
+
+    ``data_dir`` (``--data-dir``) alone if given; else ``$ALLIANCES_DATA`` alone if set; else
+    the fetch cache (``alliances fetch``) followed by the default ``../shared/data``, each
+    only if it exists. A source is read from the first folder that has one of its files.
+    """
+    if data_dir is not None or os.environ.get(ENV_VAR):
+        path = Path(data_dir) if data_dir is not None else Path(os.environ[ENV_VAR])
+        origin = "--data-dir" if data_dir is not None else f"${ENV_VAR}"
+        if not path.is_dir():
+            raise SourceNotFound(f"data directory {path} (from {origin}) does not exist or is not a directory")
+        return [path.resolve()]
+    from .fetch import cache_dir
+
+    found = [p.resolve() for p in [cache_dir(), *default_data_dirs()] if p.is_dir()]
+    if not found:
+        tried = ", ".join(str(p) for p in [cache_dir(), *default_data_dirs()])
         raise SourceNotFound(
-            f"no data directory found (tried {tried}); pass --data-dir DIR or set {ENV_VAR}=DIR"
+            f"no data directory found (tried {tried}); run `alliances fetch`, pass --data-dir DIR or set {ENV_VAR}=DIR"
         )
-    if not path.is_dir():
-        raise SourceNotFound(f"data directory {path} (from {origin}) does not exist or is not a directory")
-    return path.resolve()
+    return list(dict.fromkeys(found))
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The first folder of :func:`resolve_data_dirs`."""
+    return resolve_data_dirs(data_dir)[0]
 
 
 def sha256_file(path: Path) -> str:
@@ -318,13 +326,15 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def find_file(source: Source, data_dir: Path) -> Path:
-    for name in source.names:
-        candidate = data_dir / name
-        if candidate.is_file():
-            return candidate
+def find_file(source: Source, data_dirs: Path | list[Path]) -> Path:
+    dirs = [data_dirs] if isinstance(data_dirs, (str, Path)) else list(data_dirs)
+    for folder in dirs:
+        for name in source.names:
+            candidate = Path(folder) / name
+            if candidate.is_file():
+                return candidate
     raise SourceNotFound(
-        f"source '{source.key}' ({source.title}) not found in {data_dir}: looked for "
+        f"source '{source.key}' ({source.title}) not found in {', '.join(map(str, dirs))}: looked for "
         + ", ".join(source.names)
     )
 
@@ -376,14 +386,16 @@ def _check_values(frame: pd.DataFrame, path: Path, source: Source) -> None:
             )
 
 
-def load(key: str, data_dir: str | os.PathLike | None = None, path: str | os.PathLike | None = None) -> Loaded:
+def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
+         path: str | os.PathLike | None = None) -> Loaded:
     """Find, hash, read and validate one source.
 
     Raises SourceError naming the file and the fault; warns (and records the hash) for an
     unknown version whose columns and years check out.
     """
     source = REGISTRY[key]
-    file = Path(path) if path is not None else find_file(source, resolve_data_dir(data_dir))
+    dirs = data_dir if isinstance(data_dir, list) else resolve_data_dirs(data_dir)
+    file = Path(path) if path is not None else find_file(source, dirs)
     if not file.is_file():
         raise SourceNotFound(f"source '{key}': file {file} does not exist")
     digest = sha256_file(file)

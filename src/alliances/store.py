@@ -117,3 +117,44 @@ def codebook_markdown() -> str:
                      "One row per undirected dyad x ATOP agreement phase in which both states were members at "
                      "the same time; trace every tie in dyad_years to its atopid here.")
     return dy + "\n" + ag
+
+
+def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLike | None = None) -> Path:
+    """Write a built Parquet file as CSV or Stata ``.dta`` (atomically).
+
+    List columns (``atopids``) become ';'-joined strings; categories (``tie``) keep their
+    labels: text in CSV, value labels in Stata (codes 0 none, 1 coordination, 2 alignment,
+    3 alliance). Stata variable labels carry the codebook descriptions (80 characters).
+    """
+    if fmt not in ("csv", "dta"):
+        raise PanelError(f"--format must be csv or dta, got {fmt!r}")
+    meta = read_metadata(path)
+    frame = pd.read_parquet(path)
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
+            frame[col] = frame[col].map(lambda v: ";".join(str(int(x)) for x in v))
+        elif frame[col].dtype == bool:
+            frame[col] = frame[col].astype("int8")
+        elif str(frame[col].dtype).startswith("date32") or frame[col].dtype == object:
+            frame[col] = frame[col].astype(str).replace({"None": "", "NaT": ""})
+    target = Path(out) if out is not None else Path(path).with_suffix(f".{fmt}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        if fmt == "csv":
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            labels = {c["name"]: c["description"][:80] for c in meta["codebook"]}
+            for col in frame.columns:
+                if str(frame[col].dtype) == "category" and col not in ("tie",):
+                    frame[col] = frame[col].astype(str)
+                if str(frame[col].dtype) == "Int16":
+                    frame[col] = frame[col].astype("float64")
+            frame.to_stata(tmp, write_index=False, version=118, variable_labels=labels,
+                           data_label=f"alliances {meta['build']['version']} {meta['table']}"[:80])
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

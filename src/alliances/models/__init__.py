@@ -1,0 +1,17 @@
+"""Onset models: logit family and hazard family behind one results object.
+
+>>> from alliances.models import Spec, fit, compare
+>>> spec = Spec.from_toml("analyses/specs/baseline.toml")
+>>> res = fit(panel, spec, "logit")          # doctest: +SKIP
+>>> print(res.summary())                     # doctest: +SKIP
+"""
+
+from .cli import cli_fit
+from .design import build_design
+from .errors import ModelError
+from .estimators import ESTIMATORS, fit, fit_all
+from .results import Results, compare, load
+from .spec import OUTCOMES, Spec
+
+__all__ = ["ESTIMATORS", "OUTCOMES", "ModelError", "Results", "Spec", "build_design", "cli_fit", "compare", "fit",
+           "fit_all", "load"]

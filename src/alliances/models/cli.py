@@ -1,0 +1,64 @@
+"""Library side of ``alliances fit``: the CLI only parses arguments and calls :func:`cli_fit`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ModelError
+from .estimators import ESTIMATORS, fit
+from .results import Results, compare
+from .spec import Spec
+
+DEFAULT_PANEL = Path("datasets/dyad_years.parquet")
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_panel(path: str | Path) -> pd.DataFrame:
+    """The panel via ``alliances.read_panel`` when available, else ``pandas.read_parquet``."""
+    try:
+        from alliances import read_panel as _read  # type: ignore[attr-defined]
+    except ImportError:
+        _read = pd.read_parquet
+    return _read(path)
+
+
+def cli_fit(spec_path: str | Path, panel_path: str | Path = DEFAULT_PANEL, estimators: Sequence[str] | None = None,
+            out_dir: str | Path | None = None, echo=print) -> dict[str, Results]:
+    """Fit ``estimators`` (default: all) on the spec in ``spec_path``; print each summary and a
+    comparison table; save ``<out_dir>/<spec name>.<estimator>.json`` when ``out_dir`` is given."""
+    spec = Spec.from_toml(spec_path)
+    panel_path = Path(panel_path)
+    if not panel_path.exists():
+        raise ModelError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
+    ests = list(estimators or ESTIMATORS)
+    unknown = [e for e in ests if e not in ESTIMATORS]
+    if unknown:
+        raise ModelError(f"unknown estimator(s) {unknown}; choose from {', '.join(ESTIMATORS)}")
+    sha = file_sha256(panel_path)
+    panel = read_panel(panel_path)
+    out: dict[str, Results] = {}
+    for est in ests:
+        res = fit(panel, spec, est, panel_sha256=sha)
+        out[est] = res
+        echo(res.summary())
+        echo("")
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            stem = Path(out_dir) / f"{spec.name or 'model'}.{est}"
+            res.save(stem.with_suffix(".json"))
+            res.to_frame().to_csv(
+                stem.with_suffix(".csv"), index=False, lineterminator="\n")
+    if len(out) > 1:
+        echo(compare(list(out.values()), names=list(out)).to_string())
+    return out

@@ -1,0 +1,430 @@
+"""From a dyad-year panel to an estimation frame: risk set, lags, time controls, checks.
+
+The dyad-year panel is counting-process data already: the row for dyad *d* in year *t*
+covers the interval (t-1, t], so a Cox model needs no reshaping (start = year - 1,
+stop = year, event = onset in year t).
+
+Steps (:func:`build_design`):
+
+1. sort by dyad and year; compute ``<status>_lag``, the dyad's status in year t-1
+   (0 when the dyad has no row in t-1, e.g. in its first year);
+2. compute covariate terms (``log(x)``, ``log1p(x)``) and lag them within dyad by
+   ``spec.lag`` years (missing unless the dyad has a row exactly ``lag`` years earlier);
+3. keep the risk set (``<status>_lag == 0``) and the sample restrictions, which are
+   read from year-t values;
+4. add time controls from the (unlagged) years since the dyad's last tie;
+5. drop rows with a missing outcome, covariate or time control (listwise deletion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ModelError, unknown_columns_error
+from .spec import Spec, parse_term
+
+KNOT_QUANTILES = {
+    3: (0.10, 0.50, 0.90),
+    4: (0.05, 0.35, 0.65, 0.95),
+    5: (0.05, 0.275, 0.50, 0.725, 0.95),
+}
+MLOGIT_CATEGORIES = ("none", "alignment_onset", "alliance_onset")
+
+
+@dataclass(frozen=True)
+class DesignInfo:
+    """Everything needed to rebuild the design matrix for new rows (JSON-serialisable)."""
+
+    covariates: tuple[str, ...]
+    x_names: tuple[str, ...]
+    intercept: bool
+    time_controls: str
+    duration: str
+    lag: int
+    knots: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DesignInfo":
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+@dataclass(frozen=True)
+class Design:
+    """Estimation frame plus bookkeeping.
+
+    ``frame`` has columns ``dyad_id``, ``year``, ``y`` and one column per entry of
+    ``info.x_names`` (``const`` included when ``info.intercept``).
+    """
+
+    frame: pd.DataFrame
+    info: DesignInfo
+    outcome: str
+    risk_set: str
+    n_risk_set: int
+    n_dropped_missing: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.frame[list(self.info.x_names)].to_numpy(dtype=float)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.frame["y"].to_numpy()
+
+    @property
+    def groups(self) -> np.ndarray:
+        return self.frame["dyad_id"].to_numpy()
+
+
+# ----------------------------------------------------------------------------------
+# small pieces
+# ----------------------------------------------------------------------------------
+def _sorted(panel: pd.DataFrame) -> pd.DataFrame:
+    if "dyad_id" not in panel.columns:
+        if {"ccode1", "ccode2"} <= set(panel.columns):
+            panel = panel.assign(dyad_id=panel["ccode1"].astype("int64") * 1000 + panel["ccode2"].astype("int64"))
+        else:
+            raise unknown_columns_error(["dyad_id"], panel.columns)
+    if "year" not in panel.columns:
+        raise unknown_columns_error(["year"], panel.columns)
+    key = panel["dyad_id"].to_numpy(dtype="int64") * 10_000 + panel["year"].to_numpy(dtype="int64")
+    if len(key) > 1 and not np.all(np.diff(key) > 0):
+        if len(np.unique(key)) != len(key):
+            raise ModelError("the panel has duplicated (dyad_id, year) rows; expected one row per dyad-year")
+        panel = panel.iloc[np.argsort(key, kind="stable")]
+    return panel.reset_index(drop=True)
+
+
+def _same_dyad_previous(dyad: np.ndarray, year: np.ndarray, k: int) -> np.ndarray:
+    """Boolean: row i-k exists, belongs to the same dyad and is exactly k years earlier."""
+    ok = np.zeros(len(dyad), dtype=bool)
+    if k == 0:
+        return ~ok
+    if len(dyad) > k:
+        ok[k:] = (dyad[k:] == dyad[:-k]) & (year[k:] - year[:-k] == k)
+    return ok
+
+
+def lag_within_dyad(values: np.ndarray, dyad: np.ndarray, year: np.ndarray, k: int, fill: float = np.nan) -> np.ndarray:
+    """Values from year t-k of the same dyad (``fill`` when that row does not exist).
+
+    Rows must be sorted by dyad and year.
+    """
+    values = np.asarray(values, dtype=float)
+    if k == 0:
+        return values.copy()
+    out = np.full(len(values), fill, dtype=float)
+    ok = _same_dyad_previous(dyad, year, k)
+    out[k:][ok[k:]] = values[:-k][ok[k:]]
+    return out
+
+
+def term_values(df: pd.DataFrame, term: str) -> np.ndarray:
+    """Evaluate a covariate term (``x``, ``log(x)``, ``log1p(x)``) on a frame."""
+    fn, col = parse_term(term)
+    x = df[col].to_numpy(dtype=float)
+    if fn is None:
+        return x
+    bad_floor = 0.0 if fn == "log" else -1.0
+    bad = np.sum(x[~np.isnan(x)] <= bad_floor)
+    if bad:
+        raise ModelError(
+            f"{term}: {bad} row(s) have {col} <= {bad_floor:g}; use log1p({col}) or a shifted column"
+        )
+    return np.log(x) if fn == "log" else np.log1p(x)
+
+
+def rcs_basis(t: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
+    """Natural (restricted) cubic spline basis without the linear term (Harrell's form).
+
+    For knots k_1 < ... < k_K, column j (j = 1..K-2) is
+    ``[(t-k_j)+^3 - (t-k_{K-1})+^3 (k_K-k_j)/(k_K-k_{K-1}) + (t-k_K)+^3 (k_{K-1}-k_j)/(k_K-k_{K-1})] / (k_K-k_1)^2``;
+    together with ``t`` itself the fit is cubic between knots and linear beyond the
+    boundary knots.
+    """
+    k = np.asarray(knots, dtype=float)
+    K = len(k)
+    pos = lambda u: np.maximum(u, 0.0) ** 3  # noqa: E731
+    cols = []
+    for j in range(K - 2):
+        c = (
+            pos(t - k[j])
+            - pos(t - k[K - 2]) * (k[K - 1] - k[j]) / (k[K - 1] - k[K - 2])
+            + pos(t - k[K - 1]) * (k[K - 2] - k[j]) / (k[K - 1] - k[K - 2])
+        )
+        cols.append(c / (k[K - 1] - k[0]) ** 2)
+    return np.column_stack(cols)
+
+
+def spline_knots(t: np.ndarray, n: int) -> tuple[float, ...]:
+    """Knots at Harrell's default quantiles of t; error if t has too few distinct values."""
+    t = t[~np.isnan(t)]
+    knots = tuple(float(v) for v in np.unique(np.quantile(t, KNOT_QUANTILES[n])))
+    if len(knots) < 3:
+        raise ModelError(
+            f"spline time controls need at least 3 distinct knots; the quantiles of the duration give {knots}. "
+            "Use time_controls = 'cubic'."
+        )
+    return knots
+
+
+def time_control_columns(t: np.ndarray, kind: str, knots: tuple[float, ...] = ()) -> dict[str, np.ndarray]:
+    """Time-control columns from t = years since the last tie."""
+    t = np.asarray(t, dtype=float)
+    if kind == "none":
+        return {}
+    if kind == "cubic":
+        return {"t": t, "t^2/100": t**2 / 100.0, "t^3/1000": t**3 / 1000.0}
+    basis = rcs_basis(t, knots)
+    out = {"t": t}
+    for j in range(basis.shape[1]):
+        out[f"t_spline{j + 1}"] = basis[:, j]
+    return out
+
+
+def model_matrix(frame: pd.DataFrame, info: DesignInfo, *, lag: bool = False) -> pd.DataFrame:
+    """Design matrix for new rows (scenarios or panel rows) using a fitted model's recipe.
+
+    With ``lag=False`` (default) the covariate columns of ``frame`` are taken as the
+    values entering the model (scenario values).  With ``lag=True`` the frame is read as
+    panel rows and covariates are lagged within dyad as in fitting (rows need
+    ``dyad_id`` and ``year``; the first ``lag`` years of each dyad become missing).
+    """
+    needed = sorted({parse_term(t)[1] for t in info.covariates} | ({info.duration} if info.time_controls != "none" else set()))
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise unknown_columns_error(missing, frame.columns, what="prediction frame")
+    cols: dict[str, np.ndarray] = {}
+    if info.intercept:
+        cols["const"] = np.ones(len(frame))
+    if lag and info.lag:
+        if not {"dyad_id", "year"} <= set(frame.columns):
+            raise ModelError("predict(..., lag=True) needs dyad_id and year columns in the frame")
+        dyad = frame["dyad_id"].to_numpy()
+        year = frame["year"].to_numpy()
+        order = np.lexsort((year, dyad))
+        if not np.all(order == np.arange(len(order))):
+            raise ModelError("predict(..., lag=True) needs rows sorted by dyad_id and year")
+    for term in info.covariates:
+        v = term_values(frame, term)
+        if lag and info.lag:
+            v = lag_within_dyad(v, dyad, year, info.lag)
+        cols[term] = v
+    if info.time_controls != "none":
+        cols.update(time_control_columns(frame[info.duration].to_numpy(dtype=float), info.time_controls, info.knots))
+    return pd.DataFrame(cols, index=frame.index)[list(info.x_names)]
+
+
+# ----------------------------------------------------------------------------------
+# the main builder
+# ----------------------------------------------------------------------------------
+def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", intercept: bool = True) -> Design:
+    """Build the estimation frame for ``spec``.
+
+    ``kind="binary"`` uses ``spec.outcome``; ``kind="mlogit"`` builds the three-category
+    outcome 0 = none, 1 = alignment onset, 2 = alliance onset (alliance wins when both
+    happen in a year) with the risk set "no tie of either kind in force in t-1"
+    (peacetime variants when ``spec.outcome`` is a ``*_peace`` outcome).
+    """
+    if kind == "mlogit":
+        sfx = "_peace" if spec.peace else ""
+        outcome_cols = [f"alliance_onset{sfx}", f"alignment_onset{sfx}"]
+        status = None if spec.risk_set == "all" else f"any_tie{sfx}"
+        duration = "years_since_tie"
+        risk_text = "all dyad-years" if status is None else f"dyad-years without any tie in force in year t-1 ({status}_lag == 0)"
+    else:
+        outcome_cols = [spec.outcome]
+        status = spec.status
+        duration = spec.duration
+        risk_text = spec.describe_risk_set()
+
+    base_cols = sorted({parse_term(t)[1] for t in spec.covariates})
+    needed = list(outcome_cols) + base_cols + ([status] if status else [])
+    if spec.time_controls != "none":
+        needed.append(duration)
+    if spec.great_powers_only:
+        needed.append("great_power_dyad")
+    if spec.politically_relevant:
+        needed += ["conttype", "major1", "major2"]
+    missing = [c for c in dict.fromkeys(needed) if c not in panel.columns]
+    if missing:
+        raise unknown_columns_error(missing, panel.columns)
+
+    df = _sorted(panel)
+    dyad = df["dyad_id"].to_numpy()
+    year = df["year"].to_numpy()
+    notes: list[str] = [f"risk set: {risk_text}"]
+
+    mask = np.ones(len(df), dtype=bool)
+    if status:
+        st = df[status].to_numpy(dtype=float)
+        st_lag = lag_within_dyad(np.nan_to_num(st, nan=0.0), dyad, year, 1, fill=0.0)
+        mask &= st_lag == 0
+    if spec.years is not None:
+        mask &= (year >= spec.years[0]) & (year <= spec.years[1])
+    if spec.great_powers_only:
+        mask &= df["great_power_dyad"].to_numpy(dtype=float) == 1
+    if spec.politically_relevant:
+        ct = df["conttype"].to_numpy(dtype=float)
+        major = (df["major1"].to_numpy(dtype=float) == 1) | (df["major2"].to_numpy(dtype=float) == 1)
+        mask &= ((ct >= 1) & (ct <= spec.max_conttype)) | major
+
+    cols: dict[str, np.ndarray] = {"dyad_id": dyad[mask], "year": year[mask]}
+    if kind == "mlogit":
+        a = df[outcome_cols[0]].to_numpy(dtype=float)[mask]
+        g = df[outcome_cols[1]].to_numpy(dtype=float)[mask]
+        y = np.where(a == 1, 2.0, np.where(g == 1, 1.0, 0.0))
+        y[np.isnan(a) | np.isnan(g)] = np.nan
+    else:
+        y = df[outcome_cols[0]].to_numpy(dtype=float)[mask]
+    cols["y"] = y
+    x_names: list[str] = []
+    if intercept:
+        cols["const"] = np.ones(int(mask.sum()))
+        x_names.append("const")
+    for term in spec.covariates:
+        v = term_values(df, term)
+        cols[term] = lag_within_dyad(v, dyad, year, spec.lag)[mask]
+        x_names.append(term)
+    knots: tuple[float, ...] = ()
+    if spec.time_controls != "none":
+        t = df[duration].to_numpy(dtype=float)[mask]
+        if spec.time_controls == "spline":
+            knots = spline_knots(t, spec.spline_knots)
+        tc = time_control_columns(t, spec.time_controls, knots)
+        cols.update(tc)
+        x_names += list(tc)
+    frame = pd.DataFrame(cols)
+    n_risk = len(frame)
+    if n_risk == 0:
+        raise ModelError(
+            f"the risk set is empty for outcome {spec.outcome!r} ({risk_text}; sample: {spec.describe_sample()}). "
+            "Widen the years or drop a sample restriction."
+        )
+    complete = frame.notna().all(axis=1).to_numpy()
+    frame = frame.loc[complete].reset_index(drop=True)
+    n_drop = n_risk - len(frame)
+    if n_drop:
+        nan_counts = {c: int(v) for c, v in pd.DataFrame(cols).isna().sum().items() if v}
+        notes.append(f"dropped {n_drop} risk-set rows with missing values ({nan_counts})")
+    if len(frame) == 0:
+        raise ModelError(
+            f"no complete rows: all {n_risk} risk-set rows miss the outcome, a covariate or a time control. "
+            "Check the covariates' coverage years against spec.years."
+        )
+    frame["y"] = frame["y"].astype(int)
+    info = DesignInfo(
+        covariates=tuple(spec.covariates),
+        x_names=tuple(x_names),
+        intercept=intercept,
+        time_controls=spec.time_controls,
+        duration=duration,
+        lag=spec.lag,
+        knots=knots,
+    )
+    return Design(
+        frame=frame,
+        info=info,
+        outcome="/".join(MLOGIT_CATEGORIES) if kind == "mlogit" else spec.outcome,
+        risk_set=risk_text,
+        n_risk_set=n_risk,
+        n_dropped_missing=n_drop,
+        notes=tuple(notes),
+    )
+
+
+# ----------------------------------------------------------------------------------
+# checks: separation, collinearity, absorbed covariates
+# ----------------------------------------------------------------------------------
+def check_events(y: np.ndarray, outcome: str) -> None:
+    n1 = int(np.sum(y > 0))
+    if n1 == 0:
+        raise ModelError(f"no events: {outcome} never occurs among the {len(y)} estimation rows")
+    if n1 == len(y):
+        raise ModelError(f"{outcome} occurs in every estimation row; nothing to explain")
+
+
+def check_separation(y: np.ndarray, X: np.ndarray, names: list[str] | tuple[str, ...], outcome: str) -> None:
+    """Raise if one covariate alone (quasi-)perfectly predicts a binary outcome.
+
+    Binary covariate: the outcome never (or always) occurs at one of its two values.
+    Other covariates: every event lies at or above (or at or below) every non-event.
+    Only single-covariate separation is detected; separation by a combination of
+    covariates shows up as non-convergence.
+    """
+    ev = y > 0
+    for j, name in enumerate(names):
+        if name == "const":
+            continue
+        x = X[:, j]
+        vals = np.unique(x)
+        if len(vals) < 2:
+            continue
+        if len(vals) == 2:
+            for v in vals:
+                sel = x == v
+                r = ev[sel].mean()
+                if r in (0.0, 1.0):
+                    what = "never" if r == 0 else "always"
+                    raise ModelError(
+                        f"perfect separation: {outcome} {what} occurs when {name} == {v:g} "
+                        f"({int(sel.sum())} rows), so the {name} coefficient is infinite. "
+                        "Drop the covariate, merge categories or use estimator='firth'."
+                    )
+        else:
+            x1, x0 = x[ev], x[~ev]
+            if x1.min() >= x0.max() or x1.max() <= x0.min():
+                side = f">= {x0.max():g}" if x1.min() >= x0.max() else f"<= {x0.min():g}"
+                raise ModelError(
+                    f"perfect separation: every {outcome} event has {name} {side}, beyond all non-events, "
+                    "so its coefficient is infinite. Drop or recode the covariate or use estimator='firth'."
+                )
+
+
+def check_collinearity(X: np.ndarray, names: list[str] | tuple[str, ...]) -> None:
+    """Raise naming covariates that are constant or linearly dependent on others."""
+    names = list(names)
+    has_const = "const" in names
+    sd = X.std(axis=0)
+    for j, n in enumerate(names):
+        if n != "const" and sd[j] == 0:
+            raise ModelError(
+                f"collinearity: {n} is constant ({X[0, j]:g}) in the estimation sample"
+                + (" and so collinear with the intercept" if has_const else "")
+                + "; drop it or widen the sample."
+            )
+    cols = [j for j, n in enumerate(names) if n != "const"]
+    if not cols:
+        return
+    Z = X[:, cols]
+    Z = (Z - Z.mean(axis=0)) / sd[cols] if has_const else Z / np.sqrt((Z**2).mean(axis=0))
+    C = Z.T @ Z / len(Z)
+    w, V = np.linalg.eigh(C)
+    if w[0] < 1e-10 * max(w[-1], 1.0):
+        v = V[:, 0]
+        involved = [names[cols[i]] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.05]
+        raise ModelError(
+            "collinearity: the covariates " + ", ".join(involved) + (" (with the intercept)" if has_const else "")
+            + " are linearly dependent in the estimation sample; drop one of them."
+        )
+
+
+def absorbed(frame: pd.DataFrame, names: list[str] | tuple[str, ...], by: str) -> list[str]:
+    """Covariates with no variation within any level of ``by`` (absorbed by its fixed effects)."""
+    out = []
+    g = frame.groupby(by, sort=False)
+    for n in names:
+        if n == "const":
+            continue
+        within = (frame[n] - g[n].transform("mean")).abs().max()
+        if not within > 1e-12 * max(frame[n].abs().max(), 1.0):
+            out.append(n)
+    return out

@@ -1,0 +1,27 @@
+"""Exceptions raised by the onset models."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ModelError(ValueError):
+    """A model cannot be specified, fitted or used as asked.
+
+    The message names the column, covariate or setting at fault and says what to do.
+    """
+
+
+def unknown_columns_error(missing: Iterable[str], available: Iterable[str], what: str = "panel") -> ModelError:
+    """Build a :class:`ModelError` naming unknown columns and their closest matches."""
+    available = list(available)
+    parts = []
+    for name in missing:
+        close = difflib.get_close_matches(name, available, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+        parts.append(f"{name!r}{hint}")
+    return ModelError(
+        f"unknown column(s) in the {what}: {'; '.join(parts)}. "
+        "Check the spec's outcome and covariates against the panel codebook."
+    )

@@ -1,0 +1,330 @@
+"""One read-only results object for every onset estimator, plus :func:`compare`."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import expit
+
+from .design import DesignInfo, MLOGIT_CATEGORIES, model_matrix
+from .errors import ModelError
+from .spec import Spec
+
+FORMAT = "alliances.models.Results/1"
+
+ESTIMATOR_LABELS = {
+    "logit": "pooled logit",
+    "firth": "Firth penalized logit",
+    "relogit": "rare-events logit (King-Zeng bias correction)",
+    "clogit": "conditional (dyad fixed-effects) logit",
+    "lpm": "linear probability model, dyad and year effects",
+    "cloglog": "discrete-time complementary log-log hazard",
+    "cox": "Cox proportional hazards, counting process (start=year-1, stop=year], Efron ties",
+    "mlogit": "multinomial logit (none / alignment onset / alliance onset)",
+}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Results:
+    """Estimates of one onset model.
+
+    Built once by :func:`alliances.models.fit` and read-only afterwards.  ``params``,
+    ``bse``, ``pvalues``, ``cov_params()`` and ``conf_int()`` are pandas objects indexed by
+    parameter name (``"<category>:<name>"`` for the multinomial logit).  Test statistics
+    and p-values use the normal distribution for every estimator.
+    """
+
+    estimator: str
+    spec: Spec
+    outcome: str
+    param_names: tuple[str, ...]
+    params_: np.ndarray
+    cov_: np.ndarray
+    cov_type: str
+    nobs: int
+    n_events: int
+    n_groups: int
+    llf: float | None
+    converged: bool
+    iterations: int | None
+    info: DesignInfo
+    risk_set: str
+    notes: tuple[str, ...] = ()
+    panel_sha256: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("params_", "cov_"):
+            arr = np.array(getattr(self, name), dtype=float)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    # -- estimates ---------------------------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self.params_, index=list(self.param_names), name="coef")
+
+    def cov_params(self) -> pd.DataFrame:
+        return pd.DataFrame(self.cov_, index=list(self.param_names), columns=list(self.param_names))
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.cov_)), index=list(self.param_names), name="std err")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return (self.params / self.bse).rename("z")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues.to_numpy())), index=list(self.param_names), name="P>|z|")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        q = stats.norm.ppf(1 - alpha / 2)
+        b, s = self.params, self.bse
+        return pd.DataFrame({"lower": b - q * s, "upper": b + q * s})
+
+    def to_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy estimates: one row per parameter."""
+        ci = self.conf_int(alpha)
+        return pd.DataFrame(
+            {
+                "model": self.spec.name or "",
+                "estimator": self.estimator,
+                "outcome": self.outcome,
+                "term": list(self.param_names),
+                "estimate": self.params_,
+                "std_error": self.bse.to_numpy(),
+                "statistic": self.tvalues.to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+                "conf_low": ci["lower"].to_numpy(),
+                "conf_high": ci["upper"].to_numpy(),
+                "nobs": self.nobs,
+                "n_events": self.n_events,
+            }
+        )
+
+    # -- predictions ---------------------------------------------------------------
+    def _x(self, frame: pd.DataFrame, lag: bool) -> np.ndarray:
+        return model_matrix(frame, self.info, lag=lag).to_numpy(dtype=float)
+
+    def _prob(self, X: np.ndarray, B: np.ndarray, frame: pd.DataFrame, baseline: str) -> np.ndarray:
+        """Probabilities for coefficient draws ``B`` (m, k) -> (m, rows[, categories])."""
+        est = self.estimator
+        if est == "clogit":
+            raise ModelError(
+                "the conditional logit does not estimate the dyad effects, so it has no absolute "
+                "probabilities; use exp(params) as odds ratios, or predict with logit/firth/relogit/cloglog/cox"
+            )
+        if est == "mlogit":
+            k = X.shape[1]
+            eta = np.stack([X @ B[:, :k].T, X @ B[:, k:].T], axis=-1).transpose(1, 0, 2)  # (m, rows, 2)
+            eta = np.concatenate([np.zeros(eta.shape[:2] + (1,)), eta], axis=-1)
+            eta -= eta.max(axis=-1, keepdims=True)
+            e = np.exp(eta)
+            return e / e.sum(axis=-1, keepdims=True)
+        eta = (X @ B.T).T  # (m, rows)
+        if est in ("logit", "firth", "relogit"):
+            return expit(eta)
+        if est == "cloglog":
+            return -np.expm1(-np.exp(eta))
+        if est == "cox":
+            h0 = self._baseline(frame, baseline)
+            return -np.expm1(-h0[None, :] * np.exp(eta))
+        if est == "lpm":
+            return eta + self._lpm_effects(frame)[None, :]
+        raise ModelError(f"no prediction rule for estimator {est!r}")
+
+    def _baseline(self, frame: pd.DataFrame, baseline: str) -> np.ndarray:
+        per_year = float(self.extra["baseline_hazard_per_year"])
+        if baseline == "mean":
+            return np.full(len(frame), per_year)
+        if baseline == "year":
+            if "year" not in frame.columns:
+                raise ModelError("baseline='year' needs a year column in the frame")
+            table = dict(zip(self.extra["baseline"]["year"], self.extra["baseline"]["dH0"]))
+            return np.array([table.get(int(y), per_year) for y in frame["year"]], dtype=float)
+        raise ModelError(f"baseline must be 'mean' or 'year', got {baseline!r}")
+
+    def _lpm_effects(self, frame: pd.DataFrame) -> np.ndarray:
+        eff = np.zeros(len(frame))
+        for col, key in (("dyad_id", "dyad_effects"), ("year", "year_effects")):
+            table = self.extra.get(key, {})
+            if col in frame.columns and table:
+                eff += np.array([table.get(str(int(v)), 0.0) for v in frame[col]], dtype=float)
+        return eff
+
+    def predict(self, frame: pd.DataFrame, *, lag: bool = False, baseline: str = "mean") -> pd.Series | pd.DataFrame:
+        """Predicted onset probabilities for the rows of ``frame``.
+
+        ``frame`` holds the explanatory values (scenarios); with ``lag=True`` it holds
+        panel rows and the covariates are lagged within dyad as in fitting.  Cox: one-year
+        probability ``1 - exp(-h0 * exp(x'b))`` with ``h0`` the Breslow baseline hazard per
+        year averaged over the estimation years (``baseline="mean"``) or the increment of
+        the row's own year (``baseline="year"``, falling back to the mean).  LPM: linear
+        prediction including the estimated dyad and year effects where known (0 otherwise),
+        not clipped to [0, 1].  Multinomial logit: a frame with one column per category.
+        """
+        X = self._x(frame, lag)
+        p = self._prob(X, self.params_[None, :], frame, baseline)[0]
+        if self.estimator == "mlogit":
+            return pd.DataFrame(p, index=frame.index, columns=list(MLOGIT_CATEGORIES))
+        return pd.Series(p, index=frame.index, name="probability")
+
+    def simulate(self, frame: pd.DataFrame, n: int = 1000, seed: int | None = 0, *, lag: bool = False,
+                 baseline: str = "mean") -> np.ndarray:
+        """Simulated probabilities (King, Tomz and Wittenberg 2000).
+
+        Draws ``n`` coefficient vectors from MVN(params, cov_params) and returns an array
+        of shape ``(n, len(frame))`` (``(n, len(frame), 3)`` for the multinomial logit).
+        The Cox baseline hazard and LPM effects are held at their estimates.
+        """
+        X = self._x(frame, lag)
+        rng = np.random.default_rng(seed)
+        B = rng.multivariate_normal(self.params_, self.cov_, size=n, method="eigh")
+        return self._prob(X, B, frame, baseline)
+
+    def survival(self, frame: pd.DataFrame, *, lag: bool = False, baseline: str = "year") -> pd.Series:
+        """Probability of no onset through each row, reading the rows as successive years
+        of one dyad: ``cumprod(1 - p)`` (for Cox, ``exp(-cumsum(h0 exp(x'b)))``)."""
+        if self.estimator == "mlogit":
+            p = self.predict(frame, lag=lag).iloc[:, 1:].sum(axis=1).to_numpy()
+        else:
+            p = self.predict(frame, lag=lag, baseline=baseline).to_numpy()
+        return pd.Series(np.cumprod(1 - p), index=frame.index, name="survival")
+
+    # -- text --------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05) -> str:
+        s = self.spec
+        width = 86
+        tc = {"none": "none", "cubic": f"cubic in t = {self.info.duration} (t, t^2/100, t^3/1000)",
+              "spline": f"natural cubic spline in t = {self.info.duration}, knots {list(self.info.knots)}"}[self.info.time_controls]
+        lines = [
+            f"Onset model: {ESTIMATOR_LABELS.get(self.estimator, self.estimator)}".center(width),
+            "=" * width,
+            f"Model:          {s.name or '(unnamed)'}   [estimator '{self.estimator}']",
+            f"Outcome:        {self.outcome}",
+            f"Risk set:       {self.risk_set}",
+            f"Sample:         {s.describe_sample()}",
+            f"Covariates:     measured in year t-{s.lag} (lagged within dyad)" if s.lag else "Covariates:     measured in year t",
+            f"Time controls:  {tc}",
+            f"Covariance:     {self.cov_type}",
+            f"Observations:   {self.nobs:<12d} Events: {self.n_events:<10d} Dyads: {self.n_groups}",
+            f"Log-lik:        {self.llf:<12.4f} Converged: {'yes' if self.converged else 'NO'}"
+            + (f" ({self.iterations} iterations)" if self.iterations is not None else "")
+            if self.llf is not None else f"Converged:      {'yes' if self.converged else 'NO'}",
+        ]
+        if self.panel_sha256:
+            lines.append(f"Panel SHA-256:  {self.panel_sha256}")
+        lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
+        lines += ["-" * width, f"{'':<26}{'coef':>10}{'std err':>10}{'z':>9}{'P>|z|':>8}{lo:>11}{hi:>11}", "-" * width]
+        ci = self.conf_int(alpha)
+        for i, name in enumerate(self.param_names):
+            se = math.sqrt(self.cov_[i, i])
+            z = self.params_[i] / se if se > 0 else float("nan")
+            p = 2 * stats.norm.sf(abs(z))
+            lines.append(f"{name[:25]:<26}{self.params_[i]:>10.4f}{se:>10.4f}{z:>9.3f}{p:>8.3f}"
+                         f"{ci.iloc[i, 0]:>11.4f}{ci.iloc[i, 1]:>11.4f}")
+        lines.append("=" * width)
+        for note in self.notes:
+            lines.append(f"Note: {note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # IPython
+        p.text(self.summary())
+
+    # -- persistence ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "estimator": self.estimator,
+            "spec": self.spec.to_dict(),
+            "outcome": self.outcome,
+            "param_names": list(self.param_names),
+            "params": self.params_.tolist(),
+            "cov": self.cov_.tolist(),
+            "cov_type": self.cov_type,
+            "nobs": self.nobs,
+            "n_events": self.n_events,
+            "n_groups": self.n_groups,
+            "llf": self.llf,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "info": self.info.to_dict(),
+            "risk_set": self.risk_set,
+            "notes": list(self.notes),
+            "panel_sha256": self.panel_sha256,
+            "extra": self.extra,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the results (spec, estimates, covariance, panel hash) as JSON."""
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
+        return path
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Results":
+        if d.get("format") != FORMAT:
+            raise ModelError(f"not a saved results file (format {d.get('format')!r}, expected {FORMAT!r})")
+        return cls(
+            estimator=d["estimator"], spec=Spec.from_dict(d["spec"]), outcome=d["outcome"],
+            param_names=tuple(d["param_names"]), params_=np.array(d["params"]), cov_=np.array(d["cov"]),
+            cov_type=d["cov_type"], nobs=d["nobs"], n_events=d["n_events"], n_groups=d["n_groups"],
+            llf=d["llf"], converged=d["converged"], iterations=d["iterations"],
+            info=DesignInfo.from_dict(d["info"]), risk_set=d["risk_set"], notes=tuple(d["notes"]),
+            panel_sha256=d["panel_sha256"], extra=d["extra"],
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Results":
+        """Read results written by :meth:`save`."""
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def load(path: str | Path) -> Results:
+    """Read results written by :meth:`Results.save`."""
+    return Results.load(path)
+
+
+def compare(results: Sequence[Results], names: Sequence[str] | None = None, *, digits: int = 3,
+            stars: bool = True) -> pd.DataFrame:
+    """Side-by-side table: coefficient with stars over its standard error in brackets.
+
+    Rows are the union of parameter names (first-seen order) followed by the number of
+    observations, events and the covariance type; columns are ``names`` or
+    ``"<spec name> <estimator>"``.
+    """
+    results = list(results)
+    if not results:
+        raise ModelError("compare() needs at least one Results")
+    if names is None:
+        names = [f"{r.spec.name} {r.estimator}".strip() for r in results]
+    if len(names) != len(results):
+        raise ModelError(f"compare(): {len(names)} names for {len(results)} results")
+    terms = list(dict.fromkeys(t for r in results for t in r.param_names))
+    table: dict[str, list[str]] = {}
+    for name, r in zip(names, results):
+        b, se, p = r.params, r.bse, r.pvalues
+        col = []
+        for t in terms:
+            if t in b.index:
+                star = ("***" if p[t] < 0.001 else "**" if p[t] < 0.01 else "*" if p[t] < 0.05 else "") if stars else ""
+                col += [f"{b[t]:.{digits}f}{star}", f"({se[t]:.{digits}f})"]
+            else:
+                col += ["", ""]
+        col += [str(r.nobs), str(r.n_events), r.outcome, r.cov_type.split(" (")[0]]
+        table[name] = col
+    index = [x for t in terms for x in (t, "")] + ["Observations", "Events", "Outcome", "Covariance"]
+    return pd.DataFrame(table, index=index)

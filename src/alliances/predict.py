@@ -1,0 +1,450 @@
+"""Predicted probabilities with simulation intervals for any dyad, scenarios and survival.
+
+For a dyad and each fitted model this module reports, year by year: whether the dyad is at
+risk of the model's outcome (the tie was not in force the year before), the observed tie
+and outcome, the covariates that entered the prediction (lagged as in fitting), the
+predicted probability with a 95% interval from simulated coefficients (King, Tomz and
+Wittenberg 2000), the dyad's percentile among all at-risk dyads and among great-power dyads
+in the same year, and the observed onset rate in those groups.
+
+Observed outcomes in years past the ATOP release's coverage are unknown (agreements are
+only carried forward there), so they are reported as missing, not as 0.
+
+Scenarios change covariate values (``set``, ``add``, ``multiply``) after lagging; first
+differences use the same coefficient draws for the scenario and the baseline.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import PanelError
+from .models import Results
+from .models.design import lag_within_dyad
+from .models.spec import parse_term
+
+HAZARD_ESTIMATORS = ("cloglog", "cox", "logit", "firth", "relogit")
+DEFAULT_ESTIMATORS = ("logit", "firth", "relogit", "cloglog", "cox")
+LEVELS = {"alliance_onset": "alliance", "alignment_onset": "alignment", "tie_onset": "any_tie"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Counterfactual covariate values for the years predicted.
+
+    ``set`` replaces a covariate's value, ``add`` adds to it, ``multiply`` scales it; all
+    act on the values that enter the model (the lagged raw columns, before transforms such
+    as ``log1p``).
+    """
+
+    name: str
+    description: str = ""
+    set: Mapping[str, float] = field(default_factory=dict)
+    add: Mapping[str, float] = field(default_factory=dict)
+    multiply: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike) -> "Scenario":
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise PanelError(f"{path}: cannot read scenario ({exc})") from exc
+        unknown = set(data) - {"name", "description", "set", "add", "multiply"}
+        if unknown:
+            raise PanelError(f"{path}: unknown scenario keys {sorted(unknown)}; use name, description, set, add, multiply")
+        return cls(name=data.get("name", path.stem), description=data.get("description", ""),
+                   set=data.get("set", {}), add=data.get("add", {}), multiply=data.get("multiply", {}))
+
+    @classmethod
+    def from_assignments(cls, items: Sequence[str], name: str = "custom") -> "Scenario":
+        """``["shared_rivals=2", "cap_ratio=0.5"]`` -> a scenario setting those values."""
+        values = {}
+        for item in items:
+            key, sep, value = item.partition("=")
+            try:
+                values[key.strip()] = float(value)
+            except ValueError:
+                sep = ""
+            if not sep:
+                raise PanelError(f"--set takes COLUMN=NUMBER, e.g. shared_rivals=2; got {item!r}")
+        return cls(name=name, description="; ".join(items), set=values)
+
+    def columns(self) -> set[str]:
+        return set(self.set) | set(self.add) | set(self.multiply)
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        for col, v in self.set.items():
+            out[col] = float(v)
+        for col, v in self.add.items():
+            out[col] = out[col] + float(v)
+        for col, v in self.multiply.items():
+            out[col] = out[col] * float(v)
+        return out
+
+
+def parse_dyad(text: str | tuple[int, int], panel: pd.DataFrame) -> tuple[int, int]:
+    from .inspect import parse_dyad as parse
+
+    a, b = text if isinstance(text, tuple) else parse(text, panel)
+    a, b = min(a, b), max(a, b)
+    if not ((panel["ccode1"] == a) & (panel["ccode2"] == b)).any():
+        raise PanelError(f"dyad {a}-{b} is not in the panel (both must be COW system members in the same year)")
+    return a, b
+
+
+def check_simulable(label: str, res: Results) -> None:
+    """Simulation needs finite estimates and a finite covariance matrix."""
+    if not (np.isfinite(res.params_).all() and np.isfinite(res.cov_).all()):
+        raise PanelError(f"model {label!r} ({res.estimator}) has non-finite estimates or covariance; its intervals "
+                         "cannot be simulated (check its summary for separation or convergence notes)")
+
+
+def _raw_columns(res: Results) -> list[str]:
+    return sorted({parse_term(t)[1] for t in res.info.covariates})
+
+
+def explanatory(panel: pd.DataFrame, res: Results) -> pd.DataFrame:
+    """Panel rows with each raw covariate lagged within dyad as in fitting (duration unlagged)."""
+    dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
+    cols = {"dyad_id": dyad, "year": year}
+    for c in _raw_columns(res):
+        v = panel[c].to_numpy(dtype=float)
+        cols[c] = lag_within_dyad(v, dyad, year, res.info.lag) if res.info.lag else v
+    if res.info.time_controls != "none":
+        cols[res.info.duration] = panel[res.info.duration].to_numpy(dtype=float)
+    return pd.DataFrame(cols, index=panel.index)
+
+
+def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
+    """True where the row is in the model's risk set (status not in force the year before)."""
+    status = res.spec.status if res.estimator != "mlogit" else ("any_tie_peace" if res.spec.peace else "any_tie")
+    if status is None:
+        return np.ones(len(panel), dtype=bool)
+    st = panel[status].to_numpy(dtype=float)
+    return lag_within_dyad(st, panel["dyad_id"].to_numpy(), panel["year"].to_numpy(), 1, fill=0.0) == 0
+
+
+def _outcomes(res: Results) -> list[str]:
+    if res.estimator == "mlogit":
+        sfx = "_peace" if res.spec.peace else ""
+        return [f"alignment_onset{sfx}", f"alliance_onset{sfx}"]
+    return [res.spec.outcome]
+
+
+def _probabilities(res: Results, X: pd.DataFrame, draws: int | None, seed: int) -> dict[str, np.ndarray]:
+    """Per outcome: point probabilities (rows,) or simulated (draws, rows)."""
+    if draws is None:
+        p = res.predict(X)
+        if res.estimator == "mlogit":
+            return {o: p.iloc[:, i + 1].to_numpy() for i, o in enumerate(_outcomes(res))}
+        return {_outcomes(res)[0]: p.to_numpy()}
+    sims = res.simulate(X, n=draws, seed=seed)
+    if res.estimator == "mlogit":
+        return {o: sims[:, :, i + 1] for i, o in enumerate(_outcomes(res))}
+    return {_outcomes(res)[0]: sims}
+
+
+def _atop_unknown(panel: pd.DataFrame) -> np.ndarray:
+    ext = panel["extended_sources"].astype(str)
+    return ext.str.contains("atop_members", regex=False).to_numpy()
+
+
+def _group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: str) -> pd.DataFrame:
+    """Per year: sorted predicted probabilities and onset rates of at-risk dyads (all, great powers)."""
+    observed = panel[outcome].to_numpy(dtype=float)
+    observed = np.where(_atop_unknown(panel), np.nan, observed)
+    frame = pd.DataFrame({"year": panel["year"].to_numpy(), "p": p, "obs": observed,
+                          "gp": panel["great_power_dyad"].to_numpy() == 1})[keep & ~np.isnan(p)]
+    return frame
+
+
+def _percentile(pool: pd.DataFrame, years: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of ``pool`` rows of the same year with a probability <= value (x 100)."""
+    out = np.full(len(years), np.nan)
+    grouped = {y: np.sort(g["p"].to_numpy()) for y, g in pool.groupby("year")}
+    for i, (y, v) in enumerate(zip(years, values)):  # one lookup per predicted year, not per dyad-year
+        arr = grouped.get(y)
+        if arr is not None and len(arr) and not np.isnan(v):
+            out[i] = 100.0 * np.searchsorted(arr, v, side="right") / len(arr)
+    return out
+
+
+def dyad_predictions(
+    panel: pd.DataFrame,
+    fits: Mapping[str, Results],
+    dyad: str | tuple[int, int] = (365, 710),
+    years: tuple[int, int] | None = None,
+    sims: int = 1000,
+    seed: int = 0,
+    scenario: Scenario | None = None,
+    compare_groups: bool = True,
+) -> pd.DataFrame:
+    """Tidy predictions: one row per model x outcome x year of the dyad."""
+    a, b = parse_dyad(dyad, panel)
+    rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+    if years is not None:
+        rows = rows[panel.loc[rows, "year"].between(*years).to_numpy()]
+        if len(rows) == 0:
+            span = panel.loc[(panel["ccode1"] == a) & (panel["ccode2"] == b), "year"]
+            raise PanelError(f"dyad {a}-{b} has no years in {years[0]}-{years[1]}; it exists {span.min()}-{span.max()}")
+    pos = panel.index.get_indexer(rows)
+    out = []
+    for label, res in fits.items():
+        if res.estimator in ("clogit", "lpm"):
+            raise PanelError(f"model {label!r} ({res.estimator}) gives no absolute probabilities; use one of "
+                             f"{', '.join(DEFAULT_ESTIMATORS)} or mlogit")
+        check_simulable(label, res)
+        missing = [c for c in _raw_columns(res) if c not in panel.columns]
+        if missing:
+            raise PanelError(f"model {label!r} uses columns {missing} that the panel lacks")
+        X_all = explanatory(panel, res)
+        risk_all = at_risk(panel, res)
+        X = X_all.iloc[pos]
+        if scenario is not None:
+            bad = scenario.columns() - set(_raw_columns(res))
+            if bad:
+                raise PanelError(f"scenario {scenario.name!r} changes {sorted(bad)}, which model {label!r} does not "
+                                 f"use; its covariates are {', '.join(res.info.covariates)}")
+            X = scenario.apply(X)
+        complete = X[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        sims_p = _probabilities(res, X.fillna(0.0), sims, seed)
+        point = _probabilities(res, X.fillna(0.0), None, seed)
+        pool_p = _probabilities(res, X_all.fillna(0.0), None, seed) if compare_groups else {}
+        complete_all = X_all[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        if not risk_all[pos].any():
+            status = res.spec.status or "a tie"
+            raise PanelError(f"dyad {a}-{b} is never at risk of {res.spec.outcome} in the years asked: {status} was in "
+                             "force in every previous year; choose other years or an outcome such as alliance_new")
+        for outcome in _outcomes(res):
+            ok = complete & risk_all[pos]
+            p = np.where(ok, point[outcome], np.nan)
+            lo = np.where(ok, np.percentile(sims_p[outcome], 2.5, axis=0), np.nan)
+            hi = np.where(ok, np.percentile(sims_p[outcome], 97.5, axis=0), np.nan)
+            sub = panel.iloc[pos]
+            frame = pd.DataFrame({
+                "ccode1": a, "ccode2": b, "year": sub["year"].to_numpy(), "model": label,
+                "estimator": res.estimator, "outcome": outcome, "scenario": scenario.name if scenario else "observed",
+                "at_risk": risk_all[pos], "observed_tie": sub["tie"].astype(str).to_numpy(),
+                "observed_onset": np.where(_atop_unknown(sub), np.nan, sub[outcome].to_numpy(dtype=float)),
+                "extended_sources": sub["extended_sources"].astype(str).to_numpy(),
+                "p": p, "p_lo": lo, "p_hi": hi,
+            })
+            if compare_groups:
+                pool = _group_stats(panel, risk_all & complete_all, pool_p[outcome], outcome)
+                frame["pct_all"] = _percentile(pool, frame["year"].to_numpy(), p)
+                frame["pct_great_powers"] = _percentile(pool[pool["gp"]], frame["year"].to_numpy(), p)
+                rate = pool.groupby("year")["obs"].mean()
+                rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
+                frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)
+                frame["base_rate_great_powers"] = frame["year"].map(rate_gp).to_numpy(dtype=float)
+            for c in _raw_columns(res):
+                frame[f"x_{c}"] = X[c].to_numpy()
+            out.append(frame)
+    return pd.concat(out, ignore_index=True)
+
+
+def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios: Sequence[Scenario],
+                     dyad: str | tuple[int, int] = (365, 710), years: tuple[int, int] | None = None,
+                     sims: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Probabilities under each scenario and first differences from the observed covariates.
+
+    The same seed gives the same coefficient draws for baseline and scenario, so the first
+    difference's interval reflects only the scenario's change.
+    """
+    kw = dict(dyad=dyad, years=years, sims=sims, seed=seed, compare_groups=False)
+    out = []
+    for sc in scenarios:
+        usable = {k: r for k, r in fits.items() if sc.columns() <= set(_raw_columns(r))}
+        if not usable:
+            raise PanelError(f"scenario {sc.name!r} changes {sorted(sc.columns())}, which no model uses")
+        base = dyad_predictions(panel, usable, **kw)
+        alt = dyad_predictions(panel, usable, scenario=sc, **kw)
+        fd_lo, fd_hi = [], []
+        a, b = parse_dyad(dyad, panel)
+        for label, res in usable.items():
+            rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+            if years is not None:
+                rows = rows[panel.loc[rows, "year"].between(*years).to_numpy()]
+            X = explanatory(panel, res).loc[rows]
+            d0 = _probabilities(res, X.fillna(0.0), sims, seed)
+            d1 = _probabilities(res, sc.apply(X).fillna(0.0), sims, seed)
+            for outcome in _outcomes(res):
+                diff = d1[outcome] - d0[outcome]
+                fd_lo.append(np.percentile(diff, 2.5, axis=0))
+                fd_hi.append(np.percentile(diff, 97.5, axis=0))
+        alt = alt.rename(columns={"p": "p_scenario", "p_lo": "p_scenario_lo", "p_hi": "p_scenario_hi"})
+        alt["p_observed"] = base["p"].to_numpy()
+        alt["first_difference"] = alt["p_scenario"] - alt["p_observed"]
+        ok = alt["p_observed"].notna().to_numpy()
+        alt["fd_lo"] = np.where(ok, np.concatenate(fd_lo), np.nan)
+        alt["fd_hi"] = np.where(ok, np.concatenate(fd_hi), np.nan)
+        alt["scenario_description"] = sc.description
+        out.append(alt)
+    return pd.concat(out, ignore_index=True)
+
+
+def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str | tuple[int, int] = (365, 710),
+                    horizon: int = 30, sims: int = 1000, seed: int = 0, scenario: Scenario | None = None,
+                    from_year: int | None = None) -> pd.DataFrame:
+    """Probability of no onset over the next 1..horizon years, covariates held at the dyad's
+    latest values (or ``from_year``'s) and the years-since counter advancing one a year.
+
+    For Cox the one-year baseline hazard is its average over the estimation years.
+    """
+    a, b = parse_dyad(dyad, panel)
+    rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+    out = []
+    for label, res in fits.items():
+        if res.estimator not in HAZARD_ESTIMATORS:
+            continue
+        X = explanatory(panel, res).loc[rows]
+        X = X[X[_raw_columns(res)].notna().all(axis=1)]
+        if from_year is not None:
+            X = X[X["year"] <= from_year]
+        if X.empty:
+            raise PanelError(f"dyad {a}-{b} has no year with complete covariates for model {label!r}")
+        last = X.iloc[[-1]]
+        future = last.loc[last.index.repeat(horizon)].reset_index(drop=True)
+        steps = np.arange(1, horizon + 1)
+        future["year"] = int(last["year"].iloc[0]) + steps
+        if res.info.time_controls != "none":
+            future[res.info.duration] = float(last[res.info.duration].iloc[0]) + steps
+        if scenario is not None:
+            future = scenario.apply(future)
+        outcome = _outcomes(res)[0]
+        draws = _probabilities(res, future, sims, seed)[outcome]
+        surv = np.cumprod(1 - draws, axis=1)
+        point = np.cumprod(1 - _probabilities(res, future, None, seed)[outcome])
+        out.append(pd.DataFrame({
+            "ccode1": a, "ccode2": b, "model": label, "estimator": res.estimator, "outcome": outcome,
+            "scenario": scenario.name if scenario else "observed", "from_year": int(last["year"].iloc[0]),
+            "years_ahead": steps, "year": future["year"].to_numpy(), "survival": point,
+            "survival_lo": np.percentile(surv, 2.5, axis=0), "survival_hi": np.percentile(surv, 97.5, axis=0),
+        }))
+    if not out:
+        raise PanelError(f"no hazard model among {list(fits)}; survival curves need one of {', '.join(HAZARD_ESTIMATORS)}")
+    return pd.concat(out, ignore_index=True)
+
+
+def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
+                             years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Per model and year: quantiles (10, 25, 50, 75, 90) of the predicted probability among
+    great-power dyads at risk, with the number of such dyads."""
+    out = []
+    gp = panel["great_power_dyad"].to_numpy() == 1
+    for label, res in fits.items():
+        if res.estimator in ("clogit", "lpm"):
+            continue
+        X = explanatory(panel, res)
+        keep = gp & at_risk(panel, res) & X[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        sub = X[keep]
+        p = _probabilities(res, sub, None, 0)[_outcomes(res)[-1]]
+        frame = pd.DataFrame({"year": sub["year"].to_numpy(), "p": p})
+        if years is not None:
+            frame = frame[frame["year"].between(*years)]
+        q = frame.groupby("year")["p"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack()
+        q.columns = ["q10", "q25", "q50", "q75", "q90"]
+        q["n_dyads"] = frame.groupby("year").size()
+        q = q.reset_index()
+        q.insert(0, "outcome", _outcomes(res)[-1])
+        q.insert(0, "model", label)
+        out.append(q)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[str, object]) -> Path:
+    """CSV or Parquet (by suffix), atomically; Parquet carries ``metadata`` as JSON."""
+    import json
+
+    import pyarrow as pa
+
+    from .report import write_text_atomic
+    from .store import write_parquet_atomic
+
+    path = Path(path)
+    if path.suffix == ".parquet":
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = {b"alliances.predictions": json.dumps(metadata, sort_keys=True, default=str).encode()}
+        write_parquet_atomic(table.replace_schema_metadata(meta), path)
+    elif path.suffix == ".csv":
+        write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+    else:
+        raise PanelError(f"{path}: output must end in .csv or .parquet")
+    return path
+
+
+def load_fits(panel: pd.DataFrame, model_paths: Sequence[str | os.PathLike],
+              estimators: Sequence[str] = DEFAULT_ESTIMATORS, panel_sha256: str | None = None,
+              progress=None) -> dict[str, Results]:
+    """Fitted models from specification files (``.toml``: fit each estimator) or saved
+    results (``.json``). Labels are ``<spec name>:<estimator>`` when several specs are given."""
+    from .models import Spec, fit, load
+
+    fits: dict[str, Results] = {}
+    for path in map(Path, model_paths):
+        if path.suffix == ".json":
+            res = load(path)
+            fits[f"{res.spec.name}:{res.estimator}" if len(model_paths) > 1 else res.estimator] = res
+            continue
+        if path.suffix != ".toml":
+            raise PanelError(f"--model {path}: expected a specification (.toml) or a saved result (.json)")
+        spec = Spec.from_toml(path)
+        for est in estimators:
+            if progress:
+                progress(f"fitting {spec.name} with {est}")
+            res = fit(panel, spec, est, panel_sha256=panel_sha256)
+            fits[f"{spec.name}:{est}" if len(model_paths) > 1 else est] = res
+    return fits
+
+
+def resolve_scenario(item: str, folder: str | os.PathLike = "analyses/scenarios") -> Scenario:
+    """A scenario file path, or the name of a file in ``analyses/scenarios``."""
+    path = Path(item)
+    if path.suffix != ".toml":
+        path = Path(folder) / f"{item}.toml"
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(folder).glob("*.toml"))
+        raise PanelError(f"scenario {item!r} not found (looked for {path}); available: {', '.join(available) or 'none'}")
+    return Scenario.from_toml(path)
+
+
+def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-710",
+                    years: tuple[int, int] | None = None, sims: int = 1000, seed: int = 0,
+                    scenarios: Sequence[Scenario] = (), horizon: int = 30,
+                    out_dir: str | os.PathLike | None = None, figures: bool = True) -> dict[str, pd.DataFrame]:
+    """Predictions, scenarios, survival curves and the great-power comparison for one dyad;
+    written as CSV and Parquet (and figures) into ``out_dir`` when given."""
+    frames = {"predictions": dyad_predictions(panel, fits, dyad, years, sims, seed)}
+    if scenarios:
+        frames["scenarios"] = scenario_effects(panel, fits, scenarios, dyad, years, sims, seed)
+    hazard = {k: r for k, r in fits.items() if r.estimator in HAZARD_ESTIMATORS}
+    if hazard and horizon > 0:
+        frames["survival"] = survival_curves(panel, hazard, dyad, horizon, sims, seed)
+    frames["great_power_distribution"] = great_power_distribution(panel, fits, years)
+    if out_dir is not None:
+        out = Path(out_dir)
+        meta = {"dyad": str(dyad), "years": years, "sims": sims, "seed": seed,
+                "models": {k: {"estimator": r.estimator, "spec": r.spec.to_dict(), "panel_sha256": r.panel_sha256}
+                           for k, r in fits.items()},
+                "scenarios": [{"name": s.name, "description": s.description, "set": dict(s.set), "add": dict(s.add),
+                               "multiply": dict(s.multiply)} for s in scenarios]}
+        for name, frame in frames.items():
+            write_frame(frame, out / f"{name}.csv", meta)
+            write_frame(frame, out / f"{name}.parquet", meta)
+        if figures:
+            from .figures import all_figures
+
+            names = dict(zip(panel["ccode1"], panel["stateabb1"].astype(str))) | dict(
+                zip(panel["ccode2"], panel["stateabb2"].astype(str)))
+            all_figures(frames["predictions"], frames.get("scenarios"), frames.get("survival"),
+                        frames["great_power_distribution"], out, names=names)
+    return frames

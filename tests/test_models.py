@@ -1,0 +1,324 @@
+"""Unit tests of alliances.models on synthetic panels (fast; the R comparisons live in
+test_models_reference.py)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliances.models import ESTIMATORS, ModelError, Results, Spec, compare, fit, fit_all, load
+from alliances.models._synthetic import TRUE_ONSET, synthetic_panel
+from alliances.models.clogit import conditional_logit
+from alliances.models.design import build_design, lag_within_dyad, rcs_basis, spline_knots
+from alliances.models.firth import firth_logit
+
+COVS = ["cap_ratio", "log_capdist", "contig_land", "great_power_dyad"]
+
+
+@pytest.fixture(scope="module")
+def synth() -> pd.DataFrame:
+    return synthetic_panel(n_states=40, seed=0)
+
+
+@pytest.fixture(scope="module")
+def spec() -> Spec:
+    return Spec("alliance_onset", COVS, name="synthetic")
+
+
+@pytest.fixture(scope="module")
+def fits(synth, spec) -> dict[str, Results]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_all(synth, spec)
+
+
+# -- spec ------------------------------------------------------------------------------
+def test_spec_from_toml(tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_text('outcome = "tie_onset"\ncovariates = ["cap_ratio", "log(capdist_km)"]\ntime_controls = "spline"\n'
+                 "[sample]\nyears = [1946, 2010]\npolitically_relevant = true\n")
+    s = Spec.from_toml(p)
+    assert s.name == "m" and s.years == (1946, 2010) and s.politically_relevant and s.covariates[1] == "log(capdist_km)"
+    assert Spec.from_dict(s.to_dict()) == s
+
+
+def test_example_specs_load():
+    from pathlib import Path
+
+    paths = sorted((Path(__file__).resolve().parents[1] / "analyses" / "specs").glob("*.toml"))
+    assert paths
+    for p in paths:
+        Spec.from_toml(p)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"outcome": "alliance_onsets"}, "is not one of"),
+        ({"time_controls": "quadratic"}, "time_controls must be one of cubic, spline, none"),
+        ({"covariates": ["sqrt(x)"]}, "not understood"),
+        ({"lag": -1}, "non-negative"),
+        ({"years": (2000, 1990)}, "first <= last"),
+    ],
+)
+def test_spec_errors(kw, match):
+    base = {"outcome": "alliance_onset", "covariates": ["cap_ratio"]}
+    with pytest.raises(ModelError, match=match):
+        Spec(**{**base, **kw})
+
+
+def test_unknown_toml_field(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text('outcome = "alliance_onset"\ncovariates = []\nclustr = "dyad"\n')
+    with pytest.raises(ModelError, match="unknown spec field.*clustr"):
+        Spec.from_toml(p)
+
+
+# -- design ----------------------------------------------------------------------------
+def tiny_panel() -> pd.DataFrame:
+    """Two dyads; dyad 2 skips 1903, so its 1904 row has no lag."""
+    rows = [(1, y, a, x) for y, a, x in [(1900, 0, 1.0), (1901, 1, 2.0), (1902, 1, 3.0), (1903, 0, 4.0), (1904, 1, 5.0)]]
+    rows += [(2, y, a, x) for y, a, x in [(1901, 1, 10.0), (1902, 0, 20.0), (1904, 1, 40.0)]]
+    df = pd.DataFrame(rows, columns=["dyad_id", "year", "alliance", "x"])
+    df["alliance_onset"] = (df["alliance"] == 1) & (df.groupby("dyad_id")["alliance"].shift(1).fillna(0) == 0)
+    df["alliance_onset"] = df["alliance_onset"].astype(int)
+    df["years_since_alliance"] = 1
+    return df.sample(frac=1, random_state=0)  # unsorted on purpose
+
+
+def test_lag_needs_previous_year():
+    v = lag_within_dyad(np.array([1.0, 2, 3, 4]), np.array([1, 1, 2, 2]), np.array([1, 2, 1, 3]), 1)
+    np.testing.assert_array_equal(np.isnan(v), [True, False, True, True])
+    assert v[1] == 1.0
+
+
+def test_risk_set_and_lag():
+    d = build_design(tiny_panel(), Spec("alliance_onset", ["x"], time_controls="none"))
+    f = d.frame
+    # dyad 1: 1900 (no lag -> dropped), 1901 at risk (x lag 1), 1902 not at risk, 1903 not at risk
+    # (allied 1902), 1904 at risk (x lag 4).  dyad 2: 1901 no lag, 1902 not at risk, 1904 at risk
+    # (no 1903 row -> status lag 0) but x lag missing -> dropped
+    assert list(zip(f["dyad_id"], f["year"], f["x"], f["y"])) == [(1, 1901, 1.0, 1), (1, 1904, 4.0, 1)]
+    assert d.n_risk_set == 5 and d.n_dropped_missing == 3
+    assert "alliance_lag == 0" in d.risk_set
+
+
+def test_unknown_column_lists_close_matches(synth):
+    with pytest.raises(ModelError, match=r"'cap_ration' \(did you mean 'cap_ratio'"):
+        fit(synth, Spec("alliance_onset", ["cap_ration"]), "logit")
+
+
+def test_empty_risk_set(synth):
+    with pytest.raises(ModelError, match="risk set is empty"):
+        fit(synth, Spec("alliance_onset", COVS, years=(1700, 1750)), "logit")
+
+
+def test_unknown_estimator(synth, spec):
+    with pytest.raises(ModelError, match="unknown estimator 'probit'; choose one of logit, firth"):
+        fit(synth, spec, "probit")
+
+
+def test_separation_names_covariate(synth):
+    df = synth.assign(sure=synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0))
+    with pytest.raises(ModelError, match="perfect separation: alliance_onset never occurs when sure == 0"):
+        fit(df, Spec("alliance_onset", COVS + ["sure"]), "logit")
+    thr = synth.assign(z=np.where(synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0) > 0, 5.0, 0.0)
+                       + np.random.default_rng(0).random(len(synth)))
+    with pytest.raises(ModelError, match="every alliance_onset event has z >="):
+        fit(thr, Spec("alliance_onset", COVS + ["z"]), "cloglog")
+
+
+def test_collinearity_names_covariates(synth):
+    df = synth.assign(dist2=2 * synth["log_capdist"] + 1, const5=5.0)
+    with pytest.raises(ModelError, match="collinearity: the covariates .*log_capdist.*dist2|dist2.*log_capdist"):
+        fit(df, Spec("alliance_onset", ["log_capdist", "dist2"]), "logit")
+    with pytest.raises(ModelError, match="const5 is constant"):
+        fit(df, Spec("alliance_onset", ["log_capdist", "const5"]), "logit")
+
+
+def test_log_transform_and_restrictions(synth):
+    s = Spec("alliance_onset", ["log(capdist_km)", "contig_land"], politically_relevant=True, years=(1950, 2000))
+    r = fit(synth, s, "logit")
+    assert "log(capdist_km)" in r.param_names
+    base = Spec("alliance_onset", ["log(capdist_km)", "contig_land"])
+    assert r.nobs < fit(synth, base, "logit").nobs
+    with pytest.raises(ModelError, match="use log1p"):
+        fit(synth, Spec("alliance_onset", ["log(shared_rivals)"]), "logit")
+
+
+def test_spline_time_controls(synth):
+    r = fit(synth, Spec("alliance_onset", COVS, time_controls="spline"), "logit")
+    assert [n for n in r.param_names if n.startswith("t")] == ["t", "t_spline1"]
+    assert len(r.info.knots) == 3
+
+
+def test_rcs_is_linear_beyond_boundary_knots():
+    knots = spline_knots(np.arange(100.0), 4)
+    t = np.linspace(knots[-1] + 1, knots[-1] + 50, 20)
+    b = rcs_basis(t, knots)
+    np.testing.assert_allclose(np.diff(b, n=2, axis=0), 0, atol=1e-9)
+    assert np.all(rcs_basis(np.array([knots[0] - 5.0]), knots) == 0)
+
+
+# -- estimators ------------------------------------------------------------------------
+def test_fit_all_returns_every_estimator(fits):
+    assert list(fits) == list(ESTIMATORS)
+    for name, r in fits.items():
+        assert r.converged and r.nobs > 0 and r.n_events > 0, name
+        assert np.all(np.isfinite(r.params)) and np.all(r.bse > 0), name
+
+
+def test_logit_recovers_truth():
+    df = synthetic_panel(n_states=60, seed=3)
+    r = fit(df, Spec("alliance_onset", ["contig_land", "log_capdist", "great_power_dyad", "cap_ratio"],
+                     time_controls="none"), "logit")
+    for name in ("contig_land", "log_capdist", "great_power_dyad", "cap_ratio"):
+        assert abs(r.params[name] - TRUE_ONSET[name]) < 3.5 * r.bse[name], name
+
+
+def test_relogit_shrinks_toward_zero_and_scales_variance(fits):
+    lg, kz = fits["logit"], fits["relogit"]
+    n, k = lg.nobs, len(lg.params)
+    np.testing.assert_allclose(kz.bse, lg.bse * n / (n + k))
+    assert abs(kz.params["const"]) < abs(lg.params["const"])
+
+
+def test_firth_finite_under_separation():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    y = (x > 0.5).astype(float)
+    X = np.column_stack([np.ones(200), x])
+    f = firth_logit(y, X)
+    assert f.converged and np.all(np.isfinite(f.params)) and 2 < f.params[1] < 100
+
+
+def test_clogit_matches_statsmodels(synth, spec):
+    from statsmodels.base.model import LikelihoodModel
+    from statsmodels.discrete.conditional_models import ConditionalLogit
+
+    d = build_design(synth, Spec("alliance_onset", ["cap_ratio"], lag=1), intercept=False)
+    f = d.frame[d.frame.groupby("dyad_id")["y"].transform("std").fillna(0) > 0]
+    X = f[list(d.info.x_names)].to_numpy()
+    mine = conditional_logit(f["y"].to_numpy(), X, f["dyad_id"].to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sm = LikelihoodModel.fit(ConditionalLogit(f["y"].to_numpy(), X, groups=f["dyad_id"].to_numpy()),
+                                 start_params=np.zeros(X.shape[1]), method="newton", tol=1e-12, disp=0)
+    assert f.groupby("dyad_id")["y"].sum().max() >= 2  # exercises the multi-onset recursion
+    np.testing.assert_allclose(mine.params, sm.params, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(mine.cov)), sm.bse, rtol=1e-5)
+
+
+def test_fixed_effect_models_drop_absorbed_covariates(fits):
+    assert "log_capdist" not in fits["clogit"].param_names
+    assert any("absorbed" in n for n in fits["clogit"].notes)
+    assert "const" not in fits["cox"].param_names and "log_capdist" in fits["cox"].param_names
+
+
+def test_mlogit_names(fits):
+    r = fits["mlogit"]
+    assert r.param_names[0] == "alignment_onset:const" and "alliance_onset:cap_ratio" in r.param_names
+    assert r.extra["category_counts"]["alliance_onset"] > 0
+
+
+# -- results ---------------------------------------------------------------------------
+def test_results_are_read_only(fits):
+    r = fits["logit"]
+    with pytest.raises(Exception):
+        r.nobs = 3
+    with pytest.raises(ValueError):
+        r.params_[0] = 1.0
+
+
+def test_conf_int_and_pvalues(fits):
+    r = fits["logit"]
+    ci = r.conf_int(0.1)
+    np.testing.assert_allclose((ci["upper"] - ci["lower"]) / 2, 1.6448536 * r.bse, rtol=1e-6)
+    assert ((r.pvalues >= 0) & (r.pvalues <= 1)).all()
+    tidy = r.to_frame()
+    assert list(tidy["term"]) == list(r.param_names) and {"estimate", "std_error", "p_value"} <= set(tidy)
+
+
+def test_summary_states_the_method(fits):
+    text = repr(fits["cox"])
+    for s in ("Risk set:", "alliance_lag == 0", "year t-1", "cubic in t = years_since_alliance", "clustered by dyad"):
+        assert s in text
+    assert "log_capdist" in fits["logit"].summary()
+
+
+def test_predict_and_simulate(fits, synth):
+    rows = synth[synth["dyad_id"] == synth["dyad_id"].iloc[0]].tail(5)
+    for name, r in fits.items():
+        if name == "clogit":
+            with pytest.raises(ModelError, match="does not estimate the dyad effects"):
+                r.predict(rows)
+            continue
+        p = r.predict(rows)
+        sims = r.simulate(rows, n=200, seed=7)
+        if name == "mlogit":
+            assert p.shape == (5, 3) and np.allclose(p.sum(axis=1), 1)
+            assert sims.shape == (200, 5, 3)
+            continue
+        assert p.shape == (5,) and sims.shape == (200, 5)
+        if name != "lpm":
+            assert ((p > 0) & (p < 1)).all()
+        np.testing.assert_array_equal(sims, r.simulate(rows, n=200, seed=7))
+        assert abs(np.median(sims, axis=0) - p.to_numpy()).max() < 0.5 * max(p.max(), 1e-3)
+
+
+def test_predict_with_panel_lag(fits, synth):
+    r = fits["logit"]
+    rows = synth[synth["dyad_id"] == synth["dyad_id"].iloc[0]]
+    p = r.predict(rows, lag=True)
+    assert np.isnan(p.iloc[0]) and p.iloc[1:].notna().all()
+
+
+def test_cox_prediction_uses_baseline(fits, synth):
+    r = fits["cox"]
+    rows = synth.head(3)
+    X = np.column_stack([rows[c] for c in ["cap_ratio", "log_capdist", "contig_land", "great_power_dyad"]]
+                        + [rows["years_since_alliance"] ** k / d for k, d in ((1, 1), (2, 100), (3, 1000))])
+    h0 = r.extra["baseline_hazard_per_year"]
+    np.testing.assert_allclose(r.predict(rows), 1 - np.exp(-h0 * np.exp(X @ r.params_)))
+    s = r.survival(rows, baseline="year")
+    assert s.is_monotonic_decreasing
+
+
+def test_save_load_roundtrip(fits, tmp_path):
+    for name, r in fits.items():
+        path = r.save(tmp_path / f"{name}.json")
+        back = load(path)
+        assert back.spec == r.spec and back.param_names == r.param_names
+        np.testing.assert_array_equal(back.params_, r.params_)
+        np.testing.assert_array_equal(back.cov_, r.cov_)
+        assert back.summary() == r.summary()
+
+
+def test_panel_sha_recorded(synth, spec):
+    r = fit(synth, spec, "logit", panel_sha256="ab" * 32)
+    assert r.panel_sha256 == "ab" * 32 and "ab" * 32 in r.summary()
+
+
+def test_compare_table(fits):
+    t = compare([fits["logit"], fits["firth"], fits["cox"]])
+    assert list(t.columns) == ["synthetic logit", "synthetic firth", "synthetic cox"]
+    assert t.loc["Observations"].nunique() == 1
+    assert t.loc["const"].iloc[2] == ""  # Cox has no intercept
+
+
+def test_cli_fit(tmp_path, synth, monkeypatch):
+    from alliances.models import cli, cli_fit
+
+    monkeypatch.setattr(cli, "read_panel", pd.read_parquet)  # a synthetic file has no build metadata
+    panel = tmp_path / "panel.parquet"
+    synth.to_parquet(panel)
+    spec = tmp_path / "s.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio", "contig_land"]\n')
+    lines: list[str] = []
+    out = cli_fit(spec, panel, ["logit", "cox"], out_dir=tmp_path / "out", echo=lines.append)
+    assert set(out) == {"logit", "cox"} and (tmp_path / "out" / "s.logit.json").exists()
+    assert len(out["logit"].panel_sha256) == 64
+    assert any("Observations" in line for line in lines)

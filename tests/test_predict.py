@@ -1,0 +1,104 @@
+"""Predictions, scenarios and survival curves for a dyad (models fitted on the real panel)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alliances.errors import PanelError
+from alliances.models import Spec, fit
+from alliances.predict import (Scenario, dyad_predictions, great_power_distribution, run_predictions,
+                               scenario_effects, survival_curves)
+
+SPEC = Spec(name="test", outcome="alliance_onset",
+            covariates=("cap_ratio", "shared_rivals", "common_threat_cinc", "log_capdist", "great_power_dyad"),
+            years=(1946, 2016))
+
+
+@pytest.fixture(scope="module")
+def fits(panel):
+    return {e: fit(panel, SPEC, e) for e in ("logit", "cloglog")}
+
+
+@pytest.fixture(scope="module")
+def pred(panel, fits):
+    return dyad_predictions(panel, fits, "CHN-RUS", years=(1946, 2022), sims=300, seed=7)
+
+
+def test_intervals_contain_the_point_estimate(pred):
+    ok = pred.dropna(subset=["p"])
+    assert len(ok) > 0
+    assert (ok["p_lo"] <= ok["p"]).all() and (ok["p"] <= ok["p_hi"]).all()
+    assert ok["p"].between(0, 1).all()
+    assert ok["pct_all"].between(0, 100).all()
+
+
+def test_at_risk_and_observed_follow_the_panel(pred):
+    logit = pred[pred["model"] == "logit"].set_index("year")
+    assert not logit.loc[1951:1980, "at_risk"].any()  # the 1950 treaty was in force
+    assert logit.loc[1951:1980, "p"].isna().all()
+    assert logit.loc[1982:2022, "at_risk"].all()
+    assert logit.loc[2017:, "observed_onset"].isna().all()  # past ATOP coverage: unknown, not 0
+    assert (logit.loc[1982:2016, "observed_onset"] == 0).all()
+    assert (logit.loc[2010, "x_shared_rivals"] == 1)  # the United States, lagged from 2009
+
+
+def test_seed_reproduces_exactly(panel, fits, pred):
+    again = dyad_predictions(panel, fits, "365-710", years=(1946, 2022), sims=300, seed=7)
+    assert again.equals(pred)
+    other = dyad_predictions(panel, fits, "365-710", years=(1946, 2022), sims=300, seed=8)
+    assert not np.allclose(other["p_lo"].dropna(), pred["p_lo"].dropna())
+
+
+def test_first_difference_has_the_coefficient_sign(panel, fits):
+    sc = Scenario("more_rivals", add={"shared_rivals": 1})
+    eff = scenario_effects(panel, fits, [sc], "365-710", years=(2000, 2022), sims=300).dropna(subset=["first_difference"])
+    for model, res in fits.items():
+        sign = np.sign(res.params["shared_rivals"])
+        fd = eff.loc[eff["model"] == model, "first_difference"]
+        assert (np.sign(fd) == sign).all()
+    assert (eff["fd_lo"] <= eff["first_difference"]).all() and (eff["first_difference"] <= eff["fd_hi"]).all()
+
+
+def test_survival_curve_is_a_survival_curve(panel, fits):
+    sv = survival_curves(panel, fits, "365-710", horizon=30, sims=300)
+    for _, g in sv.groupby("model"):
+        assert len(g) == 30 and g["survival"].is_monotonic_decreasing
+        assert g["survival"].between(0, 1).all()
+        assert (g["survival_lo"] <= g["survival"]).all() and (g["survival"] <= g["survival_hi"]).all()
+        assert g["from_year"].iloc[0] == 2022
+
+
+def test_clear_messages(panel, fits):
+    with pytest.raises(PanelError, match="dyad 2-999 is not in the panel"):
+        dyad_predictions(panel, fits, "2-999")
+    with pytest.raises(PanelError, match="no years in 1700-1750"):
+        dyad_predictions(panel, fits, "365-710", years=(1700, 1750))
+    with pytest.raises(PanelError, match="never at risk of alliance_onset"):
+        dyad_predictions(panel, fits, "2-200", years=(1960, 2010))  # NATO in force throughout
+    with pytest.raises(PanelError, match="does not use"):
+        dyad_predictions(panel, fits, "365-710", scenario=Scenario("x", set={"polity2_1": 3}))
+    with pytest.raises(PanelError, match="COLUMN=NUMBER"):
+        Scenario.from_assignments(["shared_rivals:2"])
+
+
+def test_outputs_and_figures(panel, fits, tmp_path):
+    frames = run_predictions(panel, fits, "365-710", years=(1990, 2022), sims=100,
+                             scenarios=[Scenario("more", add={"shared_rivals": 1})], horizon=10, out_dir=tmp_path)
+    for name in ("predictions", "scenarios", "survival", "great_power_distribution"):
+        assert (tmp_path / f"{name}.csv").is_file() and (tmp_path / f"{name}.parquet").is_file()
+    for fig in ("probability_alliance_onset", "scenarios", "survival", "versus_great_powers_logit"):
+        assert (tmp_path / f"{fig}.png").stat().st_size > 10_000 and (tmp_path / f"{fig}.svg").is_file()
+    dist = frames["great_power_distribution"]
+    assert (dist["q10"] <= dist["q90"]).all() and (dist["n_dyads"] > 0).all()
+    first = (tmp_path / "predictions.csv").read_bytes()
+    run_predictions(panel, fits, "365-710", years=(1990, 2022), sims=100,
+                    scenarios=[Scenario("more", add={"shared_rivals": 1})], horizon=10, out_dir=tmp_path)
+    assert (tmp_path / "predictions.csv").read_bytes() == first
+    svg = (tmp_path / "survival.svg").read_text()
+    assert "<dc:date>" not in svg  # no creation date: reruns give the same bytes
+
+
+def test_great_power_distribution_counts(panel, fits):
+    dist = great_power_distribution(panel, {"logit": fits["logit"]}, years=(2000, 2000))
+    assert dist["n_dyads"].iloc[0] <= 21  # at most C(7, 2) great-power dyads, fewer at risk

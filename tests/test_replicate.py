@@ -1,0 +1,81 @@
+"""`alliances replicate` on a reduced year range: outputs, determinism, Dask, plan errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from alliances.errors import AlliancesError
+from alliances.replicate import load_plan, run_replication
+from conftest import REPO
+
+PLAN = """
+spec_folder = "specs"
+estimators = ["logit"]
+key_covariates = ["cap_ratio", "shared_rivals", "log_capdist"]
+
+[[specs]]
+name = "baseline"
+estimators = ["logit", "cloglog"]
+
+[[specs]]
+name = "great_powers"
+estimators = ["firth"]
+
+[predict]
+spec = "baseline"
+estimators = ["logit", "cloglog"]
+scenarios = ["us_shared_rival"]
+sims = 100
+seed = 1
+horizon = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plan")
+    (d / "specs").mkdir()
+    for name in ("baseline", "great_powers"):
+        text = (REPO / "analyses" / "specs" / f"{name}.toml").read_text()
+        (d / "specs" / f"{name}.toml").write_text(text.replace("[1816, 2016]", "[1901, 2016]"))
+    shutil.copytree(REPO / "analyses" / "scenarios", d / "scenarios")
+    (d / "replicate.toml").write_text(PLAN)
+    return d
+
+
+def _run(plan_dir, out, data_dir, jobs=1):
+    return run_replication(out / "output", plan_dir / "replicate.toml", data_dir, out / "datasets",
+                           start=1900, end=2022, jobs=jobs, figures=False)
+
+
+def test_replicate_outputs_and_byte_identical_reruns(plan_dir, tmp_path, data_dir):
+    m1 = _run(plan_dir, tmp_path / "a", data_dir)
+    m2 = _run(plan_dir, tmp_path / "b", data_dir, jobs=2)  # the Dask local cluster gives the same bytes
+    out = tmp_path / "a" / "output"
+    for rel in ("REPORT.md", "tables/estimates_baseline.csv", "tables/robustness.csv", "census/census.csv",
+                "china_russia/predictions.csv", "china_russia/scenarios.csv", "models/baseline.logit.json"):
+        assert (out / rel).is_file(), rel
+    assert m1["outputs"] == m2["outputs"]
+    assert (out / "manifest.json").read_bytes() == (tmp_path / "b" / "output" / "manifest.json").read_bytes()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["build"]["inputs"]["atop_members"]["version"] == "4.01"
+    assert set(manifest["specifications"]) == {"baseline", "great_powers"}
+    report = (out / "REPORT.md").read_text()
+    assert "China-Russia (365-710)" in report and "What rests on extended data" in report
+
+
+def test_plan_errors(tmp_path):
+    with pytest.raises(AlliancesError, match="cannot read the replication plan"):
+        load_plan(tmp_path / "absent.toml")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "replicate.toml").write_text('[[specs]]\nname = "nope"\n')
+    with pytest.raises(AlliancesError, match="specification 'nope' has no file"):
+        load_plan(tmp_path / "replicate.toml")
+
+
+def test_shipped_plan_names_existing_specs():
+    plan = load_plan(REPO / "analyses" / "replicate.toml")
+    assert plan.predict_spec == "baseline" and len(plan.runs) >= 9

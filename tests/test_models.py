@@ -320,5 +320,6 @@ def test_cli_fit(tmp_path, synth, monkeypatch):
     lines: list[str] = []
     out = cli_fit(spec, panel, ["logit", "cox"], out_dir=tmp_path / "out", echo=lines.append)
     assert set(out) == {"logit", "cox"} and (tmp_path / "out" / "s.logit.json").exists()
+    assert (tmp_path / "out" / "s.cox.csv").read_text().startswith("model,estimator,outcome,term,estimate")
     assert len(out["logit"].panel_sha256) == 64
     assert any("Observations" in line for line in lines)

@@ -55,10 +55,9 @@ def cli_fit(spec_path: str | Path, panel_path: str | Path = DEFAULT_PANEL, estim
         echo("")
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
-            stem = Path(out_dir) / f"{spec.name or 'model'}.{est}"
-            res.save(stem.with_suffix(".json"))
-            res.to_frame().to_csv(
-                stem.with_suffix(".csv"), index=False, lineterminator="\n")
+            stem = f"{spec.name or 'model'}.{est}"
+            res.save(Path(out_dir) / f"{stem}.json")
+            res.to_frame().to_csv(Path(out_dir) / f"{stem}.csv", index=False, lineterminator="\n")
     if len(out) > 1:
         echo(compare(list(out.values()), names=list(out)).to_string())
     return out

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .atomic import atomic_path
 from .build import Build
 from .codebook import Column, agreement_dyad_columns, dyad_year_columns, to_markdown
 from .errors import PanelError
@@ -53,18 +53,8 @@ def _table(frame: pd.DataFrame, columns: list[Column], name: str, build_meta: di
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     """Write to a temporary file in the target directory, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[str, Path]:
@@ -138,10 +128,7 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
         elif str(frame[col].dtype).startswith("date32") or frame[col].dtype == object:
             frame[col] = frame[col].astype(str).replace({"None": "", "NaT": ""})
     target = Path(out) if out is not None else Path(path).with_suffix(f".{fmt}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         if fmt == "csv":
             frame.to_csv(tmp, index=False, lineterminator="\n")
         else:
@@ -153,8 +140,4 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
                     frame[col] = frame[col].astype("float64")
             frame.to_stata(tmp, write_index=False, version=118, variable_labels=labels,
                            data_label=f"alliances {meta['build']['version']} {meta['table']}"[:80])
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target

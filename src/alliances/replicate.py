@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import tomllib
@@ -124,7 +125,8 @@ def run_tasks(tasks: list[tuple], jobs: int, scheduler: str | None, progress: Pr
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.WARNING)
         client = Client(cluster)
     else:
         client = Client(scheduler)

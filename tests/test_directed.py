@@ -19,3 +19,10 @@ def test_directed_pledges_and_symmetric_covariates(data_dir, panel):
     und = dyad(u, 211, 220)
     assert und.loc[1832, "cinc1"] == be_fr.loc[1832, "cinc1"]
     assert d.attrs["alliances"]["parameters"]["directed"] is True
+    # peacetime statuses follow the same pledges as the others (France's row, not Belgium's)
+    assert (d["alliance_peace"] <= d["alliance"]).all()
+    assert fr_be.loc[1832, "alliance_peace"] == 1 and be_fr.loc[1832, "alliance_peace"] == 0
+    # COW columns are symmetric and present in both orders
+    assert (fr_be["cow_defense"] == be_fr["cow_defense"]).all()
+    both = d.groupby(d["ccode1"] < d["ccode2"])["cow_defense"].sum()
+    assert both[True] == both[False] > 0

@@ -73,6 +73,9 @@ def test_covariates_past_coverage_are_missing_not_zero(panel):
     assert late["mids_5y"].isna().all() and late["terrthreat1"].isna().all()
     assert panel.loc[panel["year"] == 2010, "mids_5y"].notna().all()
     assert panel.loc[panel["year"] == 2021, "polity2_1"].isna().all()
+    # Leeds-Savun: the file's 2008 row is all zeros, so the index ends in 2007
+    assert panel.loc[panel["year"] == 2007, "lsthreat1"].notna().any()
+    assert panel.loc[panel["year"] == 2008, "lsthreat1"].isna().all()
 
 
 def test_cow_alliance_robustness_columns(panel):

@@ -69,6 +69,22 @@ def test_survival_curve_is_a_survival_curve(panel, fits):
         assert g["from_year"].iloc[0] == 2022
 
 
+def test_survival_starts_from_the_latest_observed_values(panel, fits):
+    import pandas as pd
+
+    sv = survival_curves(panel, {"logit": fits["logit"]}, "365-710", horizon=3, sims=50)
+    last = panel[(panel["dyad_id"] == 365710) & (panel["year"] == 2022)]
+    frame = last[list(SPEC.covariates)].reset_index(drop=True).assign(
+        years_since_alliance=float(last["years_since_alliance"].iloc[0]) + 1)
+    p2023 = fits["logit"].predict(frame).iloc[0]  # 2022 values feed 2023 under a one-year lag
+    assert sv["survival"].iloc[0] == pytest.approx(1 - p2023, rel=1e-12)
+    with pytest.raises(PanelError, match="not at risk of alliance_onset after 2022"):
+        survival_curves(panel, fits, "2-200")  # NATO in force
+    with pytest.raises(PanelError, match="sorted by dyad_id and year"):
+        dyad_predictions(panel.iloc[::-1], fits, "365-710")
+    assert isinstance(sv, pd.DataFrame)
+
+
 def test_clear_messages(panel, fits):
     with pytest.raises(PanelError, match="dyad 2-999 is not in the panel"):
         dyad_predictions(panel, fits, "2-999")

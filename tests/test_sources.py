@@ -90,3 +90,13 @@ def test_official_atop_file_name_is_found(tmp_path, data_dir):
     loaded = load("atop_members", tmp_path)
     assert loaded.path.name == "atop5_1m.csv"
     assert loaded.version == "4.01"  # same bytes, so the registry still recognises them
+
+
+def test_empty_required_field_is_refused(tmp_path, data_dir):
+    """A member file cut mid-row (empty pledge fields) is damaged, not a file of zeros."""
+    lines = (data_dir / "atop" / "atop-4.01-members.csv").read_text().splitlines()
+    cut = lines[:867]
+    cut[-1] = ",".join(cut[-1].split(",")[:30])  # the row stops before the obligation fields
+    _write(tmp_path / "atop5_1m.csv", "\n".join(cut) + "\n")
+    with pytest.raises(SourceError, match=r"column 'defense' is empty on file line 867.*truncated"):
+        load("atop_members", tmp_path)

@@ -116,3 +116,27 @@ def test_agreement_dyads_trace_every_tie(panel, agreements):
     for c1, c2, ids in zip(sample["ccode1"], sample["ccode2"], sample["atopids"]):
         assert all((c1, c2, int(i)) in known for i in ids)
     assert (sample["n_agreements"] == sample["atopids"].map(len)).all()
+
+
+def test_new_agreements_are_not_the_ones_in_force_when_the_panel_starts(panel, data_dir):
+    import alliances
+
+    late = alliances.run(start=1950, end=1952, data_dir=data_dir).panel
+    full = panel[panel["year"].between(1950, 1952)]
+    assert late.groupby("year")["alliance_new"].sum().tolist() == full.groupby("year")["alliance_new"].sum().tolist()
+    # 1815 treaties in force in 1816 are not new in 1816
+    assert panel.loc[(panel["year"] == 1816) & (panel["dyad_id"] == 255300), "alliance_new"].eq(0).all()
+
+
+def test_asymmetry_is_judged_within_each_agreement(panel):
+    # US-Panama: the one-sided 1977 treaty (atopid 3795) sits beside the mutual Rio Treaty
+    us_pan = dyad(panel, 2, 95)
+    assert us_pan.loc[1976, "pledge_asymmetric"] == 0 and us_pan.loc[1978, "pledge_asymmetric"] == 1
+    assert us_pan.loc[1978, "defense_mutual"] == 1
+
+
+def test_peacetime_outcomes_have_their_own_duration(panel):
+    cr = dyad(panel, 365, 710)
+    # 1945-1949: only wartime treaties in force, so the peacetime counter keeps running
+    assert cr.loc[1949, "years_since_alliance"] == 1
+    assert cr.loc[1949, "years_since_alliance_peace"] == 1949 - 1900  # last peacetime alliance year: 1900

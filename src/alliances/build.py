@@ -71,16 +71,15 @@ def run(
     panel = add_threat(panel, ctx, caps)
     say("regime (Polity2, V-Dem)")
     panel = add_regime(panel, ctx)
+    say("COW formal alliances (robustness source)")
+    panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
     if ctx.directed:
         say("directed dyads (both orders)")
         panel = to_directed(panel)
     panel = orient(panel, ctx.directed)
     say("onsets and durations")
     panel = add_outcomes(panel)
-    say("COW formal alliances (robustness source)")
-    panel = add_cow_alliance(panel, ctx)
     panel = add_extension_flags(panel, ctx)
-    panel = panel.drop(columns=[c for c in panel.columns if c.endswith("_peace") and c.startswith("defense_mutual")])
     panel = conform(panel, dyad_year_columns(), "dyad_years")
     agreements = conform(agreements, agreement_dyad_columns(), "agreement_dyads")
     meta = build_metadata(ctx, panel)

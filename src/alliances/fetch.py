@@ -78,7 +78,11 @@ def cache_dir() -> Path:
 
 def _ledger(dest: Path) -> dict:
     path = dest / "fetched.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{path}: the record of fetched files is damaged ({exc}); delete it and fetch again "
+                          "with --update") from exc
 
 
 def _write_ledger(dest: Path, ledger: dict) -> None:

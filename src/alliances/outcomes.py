@@ -59,6 +59,10 @@ def _columns() -> list[Column]:
                            extension=EXT))
         cols.append(Column(f"{base}2", "int32", f"{base} squared", unit="years^2", sources=ATOP, extension=EXT))
         cols.append(Column(f"{base}3", "int64", f"{base} cubed", unit="years^3", sources=ATOP, extension=EXT))
+    for status in _STATUS:
+        cols.append(Column(f"{_SINCE_NAME[status]}_peace", "int16", f"years since `{status}_peace` was last in "
+                           "force (peacetime agreements only), or since the dyad entered the panel; the duration "
+                           "counter of the peacetime outcomes", unit="years", sources=ATOP, extension=EXT))
     return cols
 
 
@@ -91,9 +95,11 @@ def add_outcomes(panel: pd.DataFrame) -> pd.DataFrame:
             prev = np.r_[False, on[:-1]] & had_row
             new_cols[f"{status}{peace}"] = on.astype(np.int8)
             new_cols[f"{_ONSET_NAME[status]}{peace}"] = (on & ~prev).astype(np.int8)
-            if not peace:
-                since = years_since(panel, on)
-                base = _SINCE_NAME[status]
+            since = years_since(panel, on)
+            base = _SINCE_NAME[status]
+            if peace:
+                new_cols[f"{base}_peace"] = since
+            else:
                 new_cols[base] = since
                 new_cols[f"{base}2"] = since.astype(np.int32) ** 2
                 new_cols[f"{base}3"] = since.astype(np.int64) ** 3

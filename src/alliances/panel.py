@@ -50,9 +50,9 @@ def state_years(ctx: BuildContext) -> pd.DataFrame:
     spell_end = states["endyear"].to_numpy().astype(int)
     # A spell still open at the end of coverage (ending in the last covered year on 31 Dec)
     # is carried forward to the panel end.
-    open_at_end = (spell_end == cov_end) & (states["endmonth"].to_numpy() == 12) & (
+    open_at_end = ((spell_end == cov_end) & (states["endmonth"].to_numpy() == 12) & (
         states["endday"].to_numpy() == 31
-    )
+    )) | (spell_end < 0)  # some COW releases code an ongoing spell's end as -9
     spell_end = np.where(open_at_end, max(ctx.end, cov_end), spell_end)
     first = np.maximum(states["styear"].to_numpy().astype(int), ctx.start)
     last = np.minimum(spell_end, ctx.end)
@@ -128,11 +128,8 @@ def swap_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Swap every ``X1``/``X2`` (or ``X_1``/``X_2``) column pair and ccode1/ccode2."""
     rename = {}
     for col in frame.columns:
-        for a, b in (("1", "2"), ("_by1", "_by2")):
-            if col.endswith(a):
-                twin = col[: -len(a)] + b
-                if twin in frame.columns:
-                    rename[col], rename[twin] = twin, col
+        if col.endswith("1") and col[:-1] + "2" in frame.columns:  # cinc1, polity2_1, defense_by1, ...
+            rename[col], rename[col[:-1] + "2"] = col[:-1] + "2", col
     return frame.rename(columns=rename)
 
 

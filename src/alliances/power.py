@@ -54,7 +54,7 @@ def major_years(ctx: BuildContext) -> pd.DataFrame:
     maj = ctx.source("majors").frame
     cov_end = ctx.extend("majors", CARRY_FORWARD, note="majors on the last covered day stay majors")
     end = maj["endyear"].to_numpy().astype(int)
-    end = np.where(end >= cov_end, max(ctx.end, cov_end), end)
+    end = np.where((end >= cov_end) | (end < 0), max(ctx.end, cov_end), end)  # -9: ongoing in some releases
     idx, years = expand_years(np.maximum(maj["styear"].to_numpy(), ctx.start), np.minimum(end, ctx.end))
     out = pd.DataFrame({"ccode": maj["ccode"].to_numpy()[idx], "year": years})
     return out.drop_duplicates().reset_index(drop=True)

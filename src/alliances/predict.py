@@ -112,8 +112,16 @@ def _raw_columns(res: Results) -> list[str]:
     return sorted({parse_term(t)[1] for t in res.info.covariates})
 
 
+def _check_sorted(panel: pd.DataFrame) -> None:
+    key = panel["dyad_id"].to_numpy().astype(np.int64) * 10000 + panel["year"].to_numpy()
+    if len(key) > 1 and not (np.diff(key) > 0).all():
+        raise PanelError("the panel must be sorted by dyad_id and year (as alliances.read_panel returns it) so "
+                         "that lags are taken within dyad; sort it with panel.sort_values(['dyad_id', 'year'])")
+
+
 def explanatory(panel: pd.DataFrame, res: Results) -> pd.DataFrame:
     """Panel rows with each raw covariate lagged within dyad as in fitting (duration unlagged)."""
+    _check_sorted(panel)
     dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
     cols = {"dyad_id": dyad, "year": year}
     for c in _raw_columns(res):
@@ -129,6 +137,7 @@ def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
     status = res.spec.status if res.estimator != "mlogit" else ("any_tie_peace" if res.spec.peace else "any_tie")
     if status is None:
         return np.ones(len(panel), dtype=bool)
+    _check_sorted(panel)
     st = panel[status].to_numpy(dtype=float)
     return lag_within_dyad(st, panel["dyad_id"].to_numpy(), panel["year"].to_numpy(), 1, fill=0.0) == 0
 
@@ -295,10 +304,12 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
 def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str | tuple[int, int] = (365, 710),
                     horizon: int = 30, sims: int = 1000, seed: int = 0, scenario: Scenario | None = None,
                     from_year: int | None = None) -> pd.DataFrame:
-    """Probability of no onset over the next 1..horizon years, covariates held at the dyad's
-    latest values (or ``from_year``'s) and the years-since counter advancing one a year.
+    """Probability of no onset over the next 1..horizon years after year T, the dyad's latest
+    year with complete covariates (or ``from_year``): covariates held at their year-T values
+    (what a one-year lag feeds into T+1), the years-since counter advancing one a year.
 
-    For Cox the one-year baseline hazard is its average over the estimation years.
+    The dyad must be at risk after T (the tie not in force in T). For Cox the one-year
+    baseline hazard is its average over the estimation years.
     """
     a, b = parse_dyad(dyad, panel)
     rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
@@ -306,16 +317,24 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
     for label, res in fits.items():
         if res.estimator not in HAZARD_ESTIMATORS:
             continue
-        X = explanatory(panel, res).loc[rows]
-        X = X[X[_raw_columns(res)].notna().all(axis=1)]
+        check_simulable(label, res)
+        cols = _raw_columns(res)
+        raw = panel.loc[rows]
         if from_year is not None:
-            X = X[X["year"] <= from_year]
-        if X.empty:
+            raw = raw[raw["year"] <= from_year]
+        raw = raw[raw[cols].notna().all(axis=1)]
+        if raw.empty:
             raise PanelError(f"dyad {a}-{b} has no year with complete covariates for model {label!r}")
-        last = X.iloc[[-1]]
-        future = last.loc[last.index.repeat(horizon)].reset_index(drop=True)
+        last = raw.iloc[[-1]]
+        year_t = int(last["year"].iloc[0])
+        status = res.spec.status
+        if status is not None and last[status].iloc[0] == 1:
+            raise PanelError(f"dyad {a}-{b} is not at risk of {res.spec.outcome} after {year_t}: {status} is in "
+                             "force that year, so there is no survival curve to draw")
         steps = np.arange(1, horizon + 1)
-        future["year"] = int(last["year"].iloc[0]) + steps
+        future = pd.DataFrame({c: np.repeat(float(last[c].iloc[0]), horizon) for c in cols})
+        future["dyad_id"] = int(last["dyad_id"].iloc[0])
+        future["year"] = year_t + steps
         if res.info.time_controls != "none":
             future[res.info.duration] = float(last[res.info.duration].iloc[0]) + steps
         if scenario is not None:
@@ -326,7 +345,7 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
         point = np.cumprod(1 - _probabilities(res, future, None, seed)[outcome])
         out.append(pd.DataFrame({
             "ccode1": a, "ccode2": b, "model": label, "estimator": res.estimator, "outcome": outcome,
-            "scenario": scenario.name if scenario else "observed", "from_year": int(last["year"].iloc[0]),
+            "scenario": scenario.name if scenario else "observed", "from_year": year_t,
             "years_ahead": steps, "year": future["year"].to_numpy(), "survival": point,
             "survival_lo": np.percentile(surv, 2.5, axis=0), "survival_hi": np.percentile(surv, 97.5, axis=0),
         }))

@@ -1,7 +1,7 @@
 """Regime type of each state and the dyad's regime distance.
 
 Source: V-Dem polyarchy (Coppedge et al. 2020, v10) and Polity2 (Marshall, Gurr and
-Jaggers 2017), as bundled by peacesciencer, 1816-2020. Missing past 2020 and wherever the
+Jaggers 2017), as bundled by peacesciencer: Polity2 to 2017, V-Dem to 2019. Missing after and wherever the
 source is missing (rule ``missing``).
 """
 
@@ -14,7 +14,7 @@ from .codebook import Column, pair
 from .context import MISSING, BuildContext
 from .keys import lookup, year_key
 
-EXT = "missing past coverage (2020); rule missing"
+EXT = "missing past coverage (Polity2 2017, V-Dem 2019); rule missing"
 
 COLUMNS = [
     *pair("polity2", "float64", "Polity2 score of {state} (-10 autocracy .. 10 democracy)", unit="score",
@@ -28,7 +28,8 @@ COLUMNS = [
 
 def add_regime(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     dem = ctx.source("democracy").frame
-    ctx.extend("democracy", MISSING)
+    end = ctx.extend("democracy", MISSING)
+    dem = dem[dem["year"] <= end]
     dkey = year_key(dem["ccode"], dem["year"])
     year = panel["year"].to_numpy()
     k1, k2 = year_key(panel["ccode1"], year), year_key(panel["ccode2"], year)

@@ -175,7 +175,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     for spec in specs.values():
         columns |= {parse_term(t)[1] for t in spec.covariates} | {spec.outcome, spec.duration}
         columns |= {spec.status} if spec.status else set()
-        columns |= {"years_since_tie"}
+        columns |= {"years_since_tie", "years_since_tie_peace"}  # the multinomial logit's duration
     columns = tuple(sorted(columns))
     tasks = [(str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha) for r in plan.runs for est in r.estimators]
     say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications)")
@@ -343,7 +343,8 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
         if "survival" in pred:
             sv = pred["survival"]
             horizon = sv[sv["years_ahead"] == sv["years_ahead"].max()]
-            lines += [f"Probability of no alliance onset within {int(horizon['years_ahead'].max())} years of "
+            what = str(horizon["outcome"].iloc[0]).replace("_", " ")
+            lines += [f"Probability of no {what} within {int(horizon['years_ahead'].max())} years of "
                       f"{int(horizon['from_year'].iloc[0])} (covariates held at their latest values):", ""]
             lines += [f"- {r.model}: {_fmt(r.survival, 3)} [{_fmt(r.survival_lo, 3)}, {_fmt(r.survival_hi, 3)}]"
                       for r in horizon.itertuples()]

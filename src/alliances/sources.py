@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import SourceError, SourceNotFound
@@ -55,6 +56,8 @@ class Source:
     year_bounds: tuple[int, int] = (1400, 2100)
     coverage_columns: tuple[str, ...] = ()
     int_columns: tuple[str, ...] = ()
+    # Columns that must never be empty (an empty ATOP yrexit or pledge is a damaged file, not a 0).
+    required: tuple[str, ...] = ()
     # Extra read_csv keyword arguments (e.g. dtypes of free-text columns).
     read_options: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -83,6 +86,8 @@ REGISTRY: dict[str, Source] = {
                      "phase", "wartime", "bilat", "defense", "offense", "neutral", "nonagg", "consul"),
             int_columns=("atopid", "member", "yrent", "yrexit", "phase", "wartime",
                          "defense", "offense", "neutral", "nonagg", "consul"),
+            required=("atopid", "member", "yrent", "yrexit", "phase", "wartime", "defense", "offense", "neutral",
+                      "nonagg", "consul"),
             citation=ATOP,
             versions=(Version("4.01", "37533634acbba64af9b900425fad50fcecb69f4a80f9f1d22d9847911bf21e40", (1815, 2016)),),
             year_columns=("yrent",),
@@ -106,6 +111,7 @@ REGISTRY: dict[str, Source] = {
             names=("cow/states-2016.csv", "states2016.csv"),
             columns=("ccode", "stateabb", "statenme", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"),
             int_columns=("ccode", "styear", "endyear"),
+            required=("ccode", "styear", "endyear"),
             citation=COW_STATES,
             versions=(Version("2016", "76733bacf602007038b72e2ebec24d37a34ba6dc36793eb7c894af82e952f735", (1816, 2016)),),
             year_columns=("styear", "endyear"),
@@ -118,6 +124,7 @@ REGISTRY: dict[str, Source] = {
             names=("cow/majors-2016.csv", "majors2016.csv"),
             columns=("ccode", "styear", "endyear"),
             int_columns=("ccode", "styear", "endyear"),
+            required=("ccode", "styear", "endyear"),
             citation=COW_MAJORS,
             versions=(Version("2016", "9e8b72eec51bec8bc175c2d1a1c968828c4571558e281c0b3bd554dca135100e", (1816, 2016)),),
             year_columns=("styear", "endyear"),
@@ -142,6 +149,7 @@ REGISTRY: dict[str, Source] = {
             names=("cow/contiguity-3.2.csv",),
             columns=("ccode1", "ccode2", "conttype", "stdate", "enddate"),
             int_columns=("ccode1", "ccode2", "conttype"),
+            required=("ccode1", "ccode2", "conttype", "stdate", "enddate"),
             citation="Stinnett, Douglas M., Jaroslav Tir, Philip Schafer, Paul F. Diehl and Charles Gochman. "
             "2002. The Correlates of War Project Direct Contiguity Data, Version 3. CMPS 19(2): 58-66.",
             versions=(Version("3.2", "1fbc6601fdb72823da4d0eb260028abc7a1de02c9b444b86175d699554ee2ae9", (1816, 2016)),),
@@ -224,7 +232,9 @@ REGISTRY: dict[str, Source] = {
             int_columns=("year",),
             citation="Leeds, Brett Ashley and Burcu Savun. 2007. Terminating Alliances: Why Do States Abrogate "
             "Agreements? Journal of Politics 69(4): 1118-1132.",
-            versions=(Version("2007", "faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", (1816, 2015)),),
+            # The bundled file runs to 2015, but every 2008 value is 0 and the 2009-2015 rows have no
+            # ccode: the index itself ends in 2007.
+            versions=(Version("2007", "faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", (1816, 2007)),),
             year_columns=("year",),
             coverage_columns=("year",),
         ),
@@ -248,7 +258,8 @@ REGISTRY: dict[str, Source] = {
             int_columns=("ccode", "year"),
             citation="Coppedge, Michael et al. 2020. V-Dem Dataset v10; Marshall, Monty G., Ted Robert Gurr and "
             "Keith Jaggers. 2017. Polity IV Project; as bundled by " + PEACESCIENCER,
-            versions=(Version("2020", "0721899bbde6d0183a0dafdb674260a1a79e07319e96684c5cd02da6a98f8725", (1816, 2020)),),
+            # Rows run to 2020, but Polity2 ends in 2017 and V-Dem polyarchy in 2019 (later values empty).
+            versions=(Version("2020", "0721899bbde6d0183a0dafdb674260a1a79e07319e96684c5cd02da6a98f8725", (1816, 2019)),),
             year_columns=("year",),
             coverage_columns=("year",),
         ),
@@ -361,6 +372,14 @@ def _read_csv(path: Path, source: Source) -> pd.DataFrame:
 
 
 def _check_values(frame: pd.DataFrame, path: Path, source: Source) -> None:
+    for col in source.required:
+        empty = frame[col].isna()
+        if empty.any():
+            row = int(np.flatnonzero(empty.to_numpy())[0])
+            raise SourceError(
+                f"{path}: column '{col}' is empty on file line {row + 2} ({int(empty.sum())} empty in all); "
+                "the file may be truncated or damaged - download it again"
+            )
     for col in source.int_columns:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()

@@ -15,7 +15,7 @@ Sources and rules:
 - Loss-of-strength gradient (Bueno de Mesquita 1981, The War Trap): a capability ``c`` at
   distance ``d`` miles counts as ``c ** log10(d / 250 + 10 - e)`` (250 miles a day of
   modern transport; e = 2.71828...). Capital-to-capital distances are used.
-- Leeds-Savun (2007) external threat index through 2015 and Miller's (2022) latent
+- Leeds-Savun (2007) external threat index through 2007 and Miller's (2022) latent
   territorial threat through 2010; missing after (rule ``missing``).
 """
 
@@ -61,7 +61,8 @@ COLUMNS = [
            "the distance to the nearer member", unit="discounted CINC", sources=RIV_SOURCES + ("nmc", "capitals"),
            extension=RIV_EXT),
     *pair("lsthreat", "float64", "Leeds-Savun external threat index of {state}", unit="index 0-1",
-          sources=("lsthreat",), extension="missing past 2015 (rule missing)"),
+          sources=("lsthreat",), extension="missing past 2007 (rule missing; the file's 2008 zeros and "
+          "2009-2015 rows without ccode are not used)"),
     *pair("terrthreat", "float64", "latent external territorial threat of {state} (posterior mean)",
           unit="latent scale", sources=("terrthreat",), extension="missing past 2010 (rule missing)"),
 ]
@@ -179,8 +180,9 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
     # State-level threat indices.
     for key, var, stem in (("lsthreat", "lsthreat", "lsthreat"), ("terrthreat", "lterrthreat", "terrthreat")):
         src = ctx.source(key).frame
-        ctx.extend(key, MISSING)
-        src = src.dropna(subset=["ccode"]).drop_duplicates(["ccode", "year"])
+        end = ctx.extend(key, MISSING)
+        # Rows past the declared coverage are not data (Leeds-Savun's 2008 row is all zeros).
+        src = src[src["year"] <= end].dropna(subset=["ccode"]).drop_duplicates(["ccode", "year"])
         skey = year_key(src["ccode"].astype(int), src["year"])
         vals = pd.to_numeric(src[var], errors="coerce").to_numpy(float)
         cols[f"{stem}1"] = lookup(year_key(panel["ccode1"], year), skey, vals)

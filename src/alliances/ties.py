@@ -74,8 +74,8 @@ COLUMNS = [
     ],
     Column("defense_mutual", "int8", "1 if both members pledged defense in an agreement in force this year",
            sources=("atop_members",), extension=EXT),
-    Column("pledge_asymmetric", "int8", "1 if some obligation in force this year was pledged by one member "
-           "only (e.g. France-Belgium 1832)", sources=("atop_members",), extension=EXT),
+    Column("pledge_asymmetric", "int8", "1 if, in some agreement in force this year, an obligation was pledged "
+           "by one member only (e.g. France-Belgium 1832)", sources=("atop_members",), extension=EXT),
     Column("n_agreements", "int16", "number of distinct ATOP agreements (atopid) in force in the dyad this year",
            sources=("atop_members",), extension=EXT),
     Column("atopids", "list<int32>", "sorted ATOP ids of the agreements in force in the dyad this year "
@@ -161,7 +161,10 @@ def _level(flags: dict) -> np.ndarray:
 def _agreement_years(agr: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     """Expand agreement-dyads to agreement-dyad-years within the panel's years."""
     last = np.where(agr["in_force_at_end"], max(ctx.end, int(agr["end_year"].max())), agr["end_year"])
-    first = np.maximum(agr["start_year"].to_numpy(), ctx.start)
+    # Not clipped to ctx.start: the first year of an agreement must be its real first year, or
+    # agreements already in force when the panel starts would count as new. Years before the
+    # panel are never looked up.
+    first = agr["start_year"].to_numpy()
     last = np.minimum(last, ctx.end)
     idx, year = expand_years(first, last)
     cols = ["atopid", "ccode1", "ccode2", "wartime"] + [f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]
@@ -196,10 +199,23 @@ def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.D
         skey = ekey[mask]
         grouped = sub.assign(key=skey).groupby("key", sort=True)
         agg = grouped[[f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]].max()
-        for col in agg.columns:
-            panel[f"{col}{suffix}"] = lookup(pkey, agg.index.to_numpy(), agg[col].to_numpy(), fill=0).astype(np.int8)
-        mutual = (sub["defense_by1"] & sub["defense_by2"]).groupby(skey).max()
-        panel[f"defense_mutual{suffix}"] = lookup(pkey, mutual.index.to_numpy(), mutual.to_numpy(), fill=0).astype(np.int8)
+        for ob in OBLIGATIONS:
+            for k in (1, 2):
+                col = f"{ob}_by{k}"
+                # the suffix goes before _by1/_by2 so that panel.swap_pairs swaps these columns too
+                panel[f"{ob}{suffix}_by{k}"] = lookup(pkey, agg.index.to_numpy(), agg[col].to_numpy(),
+                                                      fill=0).astype(np.int8)
+        if not suffix:
+            # asymmetric within one agreement (not after pooling agreements: US-Panama 1977+ has a
+            # one-sided treaty beside the mutual Rio Treaty)
+            one_sided = np.zeros(len(sub), dtype=bool)
+            for ob in OBLIGATIONS:
+                one_sided |= (sub[f"{ob}_by1"] != sub[f"{ob}_by2"]).to_numpy()
+            asym = pd.Series(one_sided, index=skey).groupby(level=0).max()
+            panel["pledge_asymmetric"] = lookup(pkey, asym.index.to_numpy(), asym.to_numpy().astype(np.int8),
+                                                fill=0).astype(np.int8)
+            mutual = (sub["defense_by1"] & sub["defense_by2"]).groupby(skey).max()
+            panel["defense_mutual"] = lookup(pkey, mutual.index.to_numpy(), mutual.to_numpy(), fill=0).astype(np.int8)
         for orient in ("any", "by1", "by2"):
             for name, target in (("alliance_new", 3), ("alignment_new", 2)):
                 keys = _first_years(sub, f"level_{orient}", target)
@@ -232,17 +248,13 @@ def orient(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     internal = []
     for suffix in ("", "_peace"):
         for ob in OBLIGATIONS:
-            b1, b2 = panel[f"{ob}_by1{suffix}"], panel[f"{ob}_by2{suffix}"]
+            b1, b2 = panel[f"{ob}{suffix}_by1"], panel[f"{ob}{suffix}_by2"]
             panel[f"{ob}{suffix}"] = b1 if directed else (b1 | b2)
-            internal += [f"{ob}_by1{suffix}", f"{ob}_by2{suffix}"]
+            internal += [f"{ob}{suffix}_by1", f"{ob}{suffix}_by2"]
         for name in ("alliance_new", "alignment_new"):
             cols = [f"{name}{suffix}_{o}" for o in ("any", "by1", "by2")]
             panel[f"{name}{suffix}"] = panel[cols[1] if directed else cols[0]]
             internal += cols
-    asym = np.zeros(len(panel), dtype=bool)
-    for ob in OBLIGATIONS:
-        asym |= (panel[f"{ob}_by1"] != panel[f"{ob}_by2"]).to_numpy()
-    panel["pledge_asymmetric"] = asym.astype(np.int8)
     level = _level({ob: panel[ob] for ob in OBLIGATIONS})
     panel["tie"] = pd.Categorical.from_codes(level, categories=list(LEVELS), ordered=True)
     level_peace = _level({ob: panel[f"{ob}_peace"] for ob in OBLIGATIONS})

@@ -238,7 +238,7 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         sfx = "_peace" if spec.peace else ""
         outcome_cols = [f"alliance_onset{sfx}", f"alignment_onset{sfx}"]
         status = None if spec.risk_set == "all" else f"any_tie{sfx}"
-        duration = "years_since_tie"
+        duration = "years_since_tie_peace" if spec.peace else "years_since_tie"
         risk_text = "all dyad-years" if status is None else f"dyad-years without any tie in force in year t-1 ({status}_lag == 0)"
     else:
         outcome_cols = [spec.outcome]

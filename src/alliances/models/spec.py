@@ -51,11 +51,11 @@ DURATION: dict[str, str] = {
     "alignment_onset": "years_since_alignment",
     "alignment_new": "years_since_alignment",
     "tie_onset": "years_since_tie",
-    "alliance_onset_peace": "years_since_alliance",
-    "alignment_onset_peace": "years_since_alignment",
-    "tie_onset_peace": "years_since_tie",
-    "alliance_new_peace": "years_since_alliance",
-    "alignment_new_peace": "years_since_alignment",
+    "alliance_onset_peace": "years_since_alliance_peace",
+    "alignment_onset_peace": "years_since_alignment_peace",
+    "tie_onset_peace": "years_since_tie_peace",
+    "alliance_new_peace": "years_since_alliance_peace",
+    "alignment_new_peace": "years_since_alignment_peace",
     "cow_defense_onset": "years_since_cow_defense",
 }
 

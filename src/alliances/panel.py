@@ -16,6 +16,7 @@ import pandas as pd
 
 from .codebook import Column
 from .context import CARRY_FORWARD, BuildContext
+from .keys import expand_years
 
 COLUMNS = [
     Column("ccode1", "int16", "COW country code of the first state (the smaller code in an undirected panel; "
@@ -54,15 +55,12 @@ def state_years(ctx: BuildContext) -> pd.DataFrame:
         states["endday"].to_numpy() == 31
     )) | (spell_end < 0)  # some COW releases code an ongoing spell's end as -9
     spell_end = np.where(open_at_end, max(ctx.end, cov_end), spell_end)
-    first = np.maximum(states["styear"].to_numpy().astype(int), ctx.start)
-    last = np.minimum(spell_end, ctx.end)
-    n = np.clip(last - first + 1, 0, None)
-    idx = np.repeat(np.arange(len(states)), n)
-    offsets = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    idx, years = expand_years(np.maximum(states["styear"].to_numpy().astype(int), ctx.start),
+                              np.minimum(spell_end, ctx.end))
     out = pd.DataFrame(
         {
             "ccode": states["ccode"].to_numpy()[idx].astype(np.int16),
-            "year": (first[idx] + offsets).astype(np.int16),
+            "year": years.astype(np.int16),
             "stateabb": states["stateabb"].to_numpy()[idx],
         }
     )

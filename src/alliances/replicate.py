@@ -338,6 +338,12 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                   f"Specification `{plan.predict_spec}`; predicted probability of onset in the year with 95% "
                   f"simulation intervals ({plan.sims} draws), and the dyad's percentile among all at-risk dyads "
                   "and among great-power dyads in the same year.", ""]
+        last_year = int(p["year"].max())
+        last_tie = p.loc[p["year"] == last_year, "observed_tie"].iloc[0]
+        first_tie_year = int(p.loc[(p["observed_tie"] == last_tie) & (p["year"] <= last_year), "year"].min())
+        lines += [f"Observed in {last_year}: **{last_tie}** (a tie of this level first appears in {first_tie_year}; "
+                  "past ATOP's coverage the tie is carried forward). The rows below give the probability that an "
+                  f"**{p['outcome'].iloc[0].replace('_', ' ')}** begins in each year.", ""]
         recent = at[at["year"] >= at["year"].max() - 12]
         recent = recent[recent["year"] % 3 == recent["year"].max() % 3]
         tab = recent[["year", "model", "outcome", "observed_tie", "p", "p_lo", "p_hi", "pct_all", "pct_great_powers",

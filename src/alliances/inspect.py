@@ -28,7 +28,7 @@ def parse_dyad(text: str, frame: pd.DataFrame | None = None) -> tuple[int, int]:
             codes.append(int(part))
             continue
         if frame is None or "stateabb1" not in frame:
-            raise PanelError(f"cannot resolve state abbreviation {part!r} without a panel")
+            raise PanelError(f"this table has no state abbreviations to resolve {part!r}; use COW codes, e.g. 365-710")
         abb = pd.concat([frame[["stateabb1", "ccode1"]].set_axis(["abb", "code"], axis=1),
                          frame[["stateabb2", "ccode2"]].set_axis(["abb", "code"], axis=1)]).drop_duplicates()
         hit = abb.loc[abb["abb"].astype(str).str.upper() == part.upper(), "code"]

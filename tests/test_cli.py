@@ -91,3 +91,34 @@ def test_export_csv_and_stata(built, tmp_path):
     assert len(csv) == len(dta) and csv["tie"].iloc[0] in {"none", "coordination", "alignment", "alliance"}
     bad = runner.invoke(app, ["export", path, "--format", "xlsx"])
     assert bad.exit_code == 2 and "csv or dta" in bad.output
+
+
+def test_predict_and_fit_refuse_bad_input_before_fitting(built, tmp_path):
+    panel = str(built / "dyad_years.parquet")
+    spec = tmp_path / "s.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio", "log_capdist"]\n[sample]\nyears = [1990, 2016]\n')
+    cases = [
+        (["fit", str(tmp_path / "nosuch.toml"), "--panel", panel], "cannot read the specification"),
+        (["fit", str(spec), "--panel", panel, "--estimators", ","], "names no estimator"),
+        (["predict", "--panel", panel, "--model", str(spec), "--years", "2020-1990"], "first year after last"),
+        (["predict", "--panel", panel, "--model", str(spec), "--dyad", "CHN-XXX"], "unknown state abbreviation"),
+        (["predict", "--panel", panel, "--model", str(tmp_path / "bad.json")], "not a readable saved result"),
+    ]
+    (tmp_path / "bad.json").write_text("{not json")
+    for args, message in cases:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2 and message in res.output, (args, res.output)
+        assert "fitting" not in res.output
+    res = runner.invoke(app, ["predict", "--panel", panel, "--model", str(spec), "--sims", "0"])
+    assert res.exit_code == 2  # typer's own range check
+
+
+def test_predict_dyad_with_tie_in_force_at_the_end(built, tmp_path):
+    """US-Canada has an alliance in force in 2022: predictions are written, survival curves skipped."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio", "log_capdist"]\n[sample]\nyears = [1990, 2016]\n')
+    res = runner.invoke(app, ["predict", "--panel", str(built / "dyad_years.parquet"), "--model", str(spec),
+                              "--estimators", "logit", "--dyad", "2-20", "--sims", "50", "--no-figures",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "o" / "predictions.csv").is_file() and not (tmp_path / "o" / "survival.csv").exists()

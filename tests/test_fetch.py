@@ -168,3 +168,25 @@ def test_fetch_cache_comes_before_shared_data(server, tmp_path, monkeypatch, dat
     us_can = built.panel[(built.panel["ccode1"] == 2) & (built.panel["ccode2"] == 20)].set_index("year")
     assert 99999 in list(us_can.loc[2018, "atopids"]) and us_can.loc[2018, "alliance_new"] == 1
     assert built.metadata["extensions"]["atop_members"]["coverage_end"] == 2018
+
+
+def test_damaged_ledger_and_ambiguous_archive(server, tmp_path, data_dir):
+    dest = tmp_path / "cache"
+    dest.mkdir()
+    (dest / "fetched.json").write_text("[]")
+    with pytest.raises(SourceError, match="fetched.json: the record of fetched files is damaged"):
+        fetch(["majors"], dest=dest, progress=False, registry=registry(server.url))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for folder in ("old", "new"):
+            z.writestr(f"{folder}/atop5_1m.csv", atop51_like(data_dir))
+    server.routes["/atop.zip"] = buf.getvalue()
+    with pytest.raises(SourceError, match="archive has 2 files named atop5_1m.csv"):
+        fetch(["atop_members"], dest=tmp_path / "c2", progress=False, registry=registry(server.url))
+
+
+def test_validation_errors_name_the_url(server, tmp_path):
+    server.routes["/majors2016.csv"] = b"<html>blocked</html>\n"
+    with pytest.raises(SourceError, match=r"fetched for 'majors' from http://127.0.0.1:\d+/majors2016.csv is not "
+                                          r"usable: majors2016.csv: not a valid 'majors' file"):
+        fetch(["majors"], dest=tmp_path, progress=False, registry=registry(server.url))

@@ -103,7 +103,7 @@ def test_outputs_and_figures(panel, fits, tmp_path):
                              scenarios=[Scenario("more", add={"shared_rivals": 1})], horizon=10, out_dir=tmp_path)
     for name in ("predictions", "scenarios", "survival", "great_power_distribution"):
         assert (tmp_path / f"{name}.csv").is_file() and (tmp_path / f"{name}.parquet").is_file()
-    for fig in ("probability_alliance_onset", "scenarios", "survival", "versus_great_powers_logit"):
+    for fig in ("probability_alliance_onset", "scenarios_alliance_onset", "survival", "versus_great_powers_logit"):
         assert (tmp_path / f"{fig}.png").stat().st_size > 10_000 and (tmp_path / f"{fig}.svg").is_file()
     dist = frames["great_power_distribution"]
     assert (dist["q10"] <= dist["q90"]).all() and (dist["n_dyads"] > 0).all()
@@ -118,3 +118,13 @@ def test_outputs_and_figures(panel, fits, tmp_path):
 def test_great_power_distribution_counts(panel, fits):
     dist = great_power_distribution(panel, {"logit": fits["logit"]}, years=(2000, 2000))
     assert dist["n_dyads"].iloc[0] <= 21  # at most C(7, 2) great-power dyads, fewer at risk
+
+
+def test_scenario_files_are_checked(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\n[set]\ncap_ratio = "abc"\n')
+    with pytest.raises(PanelError, match=r"\[set\] must be a table of COLUMN = NUMBER"):
+        Scenario.from_toml(bad)
+    bad.write_text('name = "bad"\nset = 3\n')
+    with pytest.raises(PanelError, match=r"\[set\] must be a table"):
+        Scenario.from_toml(bad)

@@ -99,9 +99,20 @@ def codebook(
     """Write the codebook generated from the column declarations."""
     from .store import codebook_markdown
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(codebook_markdown())
+    from .report import write_text_atomic
+
+    try:
+        write_text_atomic(out_path, codebook_markdown())
+    except OSError as exc:
+        _fail(AlliancesError(f"cannot write {out_path}: {exc.strerror or exc}"))
     out.print(f"codebook: {out_path}")
+
+
+def _estimators(text: str) -> list[str]:
+    names = [e.strip() for e in text.split(",") if e.strip()]
+    if not names:
+        raise AlliancesError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
+    return names
 
 
 def _years(text: str | None) -> tuple[int, int] | None:
@@ -124,12 +135,12 @@ def predict(
     model: Annotated[Optional[list[str]], typer.Option(
         help="a specification (.toml, fitted here) or saved result (.json); repeatable")] = None,
     estimators: Annotated[str, typer.Option(help="estimators fitted for a .toml specification")] = "logit,firth,relogit,cloglog,cox",
-    sims: Annotated[int, typer.Option(help="coefficient draws for the intervals")] = 1000,
+    sims: Annotated[int, typer.Option(min=1, help="coefficient draws for the intervals")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed of the draws")] = 0,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="counterfactual value COLUMN=NUMBER; repeatable")] = None,
     scenario: Annotated[Optional[list[str]], typer.Option(
         help="a scenario name in analyses/scenarios or a .toml path; repeatable")] = None,
-    horizon: Annotated[int, typer.Option(help="years ahead for the survival curves (0: none)")] = 30,
+    horizon: Annotated[int, typer.Option(min=0, help="years ahead for the survival curves (0: none)")] = 30,
     panel_path: Annotated[Path, typer.Option("--panel", help="panel built by `alliances build`")] = Path("datasets/dyad_years.parquet"),
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="output folder (default analyses/output/predict/<dyad>)")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
@@ -140,16 +151,20 @@ def predict(
     from .predict import Scenario, load_fits, resolve_scenario, run_predictions
     from .store import read_panel
 
+    from .predict import parse_dyad
+
     try:
+        span = _years(years)  # every input is checked before any model is fitted
+        ests = _estimators(estimators)
         panel = read_panel(panel_path)
+        parse_dyad(dyad, panel)
         scenarios = [resolve_scenario(s) for s in scenario or []]
         if set_:
             scenarios.append(Scenario.from_assignments(set_))
         paths = model or ["analyses/specs/baseline.toml"]
-        fits = load_fits(panel, paths, [e.strip() for e in estimators.split(",") if e.strip()],
-                         panel_sha256=file_sha256(panel_path), progress=console.log)
+        fits = load_fits(panel, paths, ests, panel_sha256=file_sha256(panel_path), progress=console.log)
         target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
-        frames = run_predictions(panel, fits, dyad, _years(years), sims, seed, scenarios, horizon, target, figures)
+        frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
     except (AlliancesError, ModelError) as exc:
         _fail(exc)
     pred = frames["predictions"]
@@ -175,7 +190,7 @@ def fit(
     from .models import ModelError, cli_fit
 
     try:
-        cli_fit(spec, panel_path, [e.strip() for e in estimators.split(",") if e.strip()], out_dir, echo=typer.echo)
+        cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
     except (AlliancesError, ModelError) as exc:
         _fail(exc)
 

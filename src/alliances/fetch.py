@@ -95,10 +95,13 @@ def cache_dir() -> Path:
 def _ledger(dest: Path) -> dict:
     path = dest / "fetched.json"
     try:
-        return json.loads(path.read_text()) if path.is_file() else {}
+        ledger = json.loads(path.read_text()) if path.is_file() else {}
     except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: the record of fetched files is damaged ({exc}); delete it and fetch again "
-                          "with --update") from exc
+        ledger = exc
+    if not isinstance(ledger, dict):
+        raise SourceError(f"{path}: the record of fetched files is damaged ({ledger}); delete it and fetch again "
+                          "with --update")
+    return ledger
 
 
 def _write_ledger(dest: Path, ledger: dict) -> None:
@@ -182,16 +185,20 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
                 try:
                     with zipfile.ZipFile(raw) as archive:
                         names = [n for n in archive.namelist() if Path(n).name == item.member]
-                        if not names:
-                            raise SourceError(f"{item.url}: archive has no {item.member} "
-                                              f"(it holds {', '.join(archive.namelist()[:8])})")
+                        if len(names) != 1:
+                            raise SourceError(f"{item.url}: archive has {len(names)} files named {item.member}, "
+                                              f"expected one (it holds {', '.join(archive.namelist()[:8])})")
                         with archive.open(names[0]) as src, open(staged, "wb") as out:
                             shutil.copyfileobj(src, out)
                 except zipfile.BadZipFile as exc:
                     raise SourceError(f"{item.url}: not a zip archive ({exc})") from exc
             else:
                 shutil.copyfile(raw, staged)
-            checked = load(key, path=staged)  # the builder's own validator; raises on a bad file
+            try:
+                checked = load(key, path=staged)  # the builder's own validator
+            except SourceError as exc:
+                raise SourceError(f"the file fetched for '{key}' from {item.url} is not usable: "
+                                  f"{str(exc).replace(str(staged), item.target)}") from exc
             (dest / item.target).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, dest / item.target)  # only a validated file reaches the cache
         record = {"source": key, "url": item.url, "file": item.target, "download_sha256": digest,

@@ -70,9 +70,12 @@ def probability_over_time(pred: pd.DataFrame, out_dir: Path, outcome: str, names
     return _save(fig, out_dir, f"probability_{outcome}")
 
 
-def scenario_comparison(effects: pd.DataFrame, out_dir: Path, year: int | None = None, names=None) -> list[Path]:
-    """First differences (scenario - observed) with 95% intervals, one row per scenario x model."""
-    sub = effects.dropna(subset=["first_difference"])
+def scenario_comparison(effects: pd.DataFrame, out_dir: Path, outcome: str, year: int | None = None,
+                        names=None) -> list[Path]:
+    """First differences (scenario - observed) in ``outcome`` with 95% intervals, one row per scenario x model."""
+    sub = effects[effects["outcome"] == outcome].dropna(subset=["first_difference"])
+    if sub.empty:
+        return []
     year = int(sub["year"].max()) if year is None else year
     sub = sub[sub["year"] == year].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(sub) + 1.8))
@@ -83,8 +86,8 @@ def scenario_comparison(effects: pd.DataFrame, out_dir: Path, year: int | None =
     ax.axvline(0, color="#888888", lw=0.8)
     ax.set_yticks(range(len(sub)), labels, fontsize=7)
     ax.set_xlabel("change in the probability of onset (scenario - observed covariates)")
-    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {sub['outcome'].iloc[0].replace('_', ' ')}")
-    return _save(fig, out_dir, "scenarios")
+    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {outcome.replace('_', ' ')}")
+    return _save(fig, out_dir, f"scenarios_{outcome}")
 
 
 def survival_curve(surv: pd.DataFrame, out_dir: Path, names=None) -> list[Path]:
@@ -104,8 +107,8 @@ def survival_curve(surv: pd.DataFrame, out_dir: Path, names=None) -> list[Path]:
 
 def versus_great_powers(pred: pd.DataFrame, dist: pd.DataFrame, out_dir: Path, model: str, names=None) -> list[Path]:
     """The dyad's predicted probability against the great-power dyads' distribution by year."""
-    sub = pred[pred["model"] == model]
     d = dist[dist["model"] == model]
+    sub = pred[(pred["model"] == model) & (pred["outcome"] == d["outcome"].iloc[0])]
     fig, ax = plt.subplots(figsize=(9, 4.8))
     ax.fill_between(d["year"], d["q10"], d["q90"], color="#c6dbef", lw=0, label="great-power dyads, 10th-90th pct")
     ax.fill_between(d["year"], d["q25"], d["q75"], color="#9ecae1", lw=0, label="great-power dyads, 25th-75th pct")
@@ -113,7 +116,8 @@ def versus_great_powers(pred: pd.DataFrame, dist: pd.DataFrame, out_dir: Path, m
     ax.plot(sub["year"], sub["p"], color="#d62728", lw=1.6, label=_dyad_label(sub, names))
     ax.set_xlabel("year")
     ax.set_ylabel("probability of onset in the year")
-    ax.set_title(f"{_dyad_label(sub, names)} against great-power dyads at risk ({model})")
+    ax.set_title(f"{_dyad_label(sub, names)} against great-power dyads at risk of "
+                 f"{d['outcome'].iloc[0].replace('_', ' ')} ({model})")
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, out_dir, f"versus_great_powers_{model}")
 
@@ -126,7 +130,8 @@ def all_figures(pred: pd.DataFrame, effects: pd.DataFrame | None, surv: pd.DataF
     for outcome in pred["outcome"].unique():
         paths += probability_over_time(pred, out, outcome, names)
     if effects is not None and len(effects):
-        paths += scenario_comparison(effects, out, names=names)
+        for outcome in effects["outcome"].unique():
+            paths += scenario_comparison(effects, out, outcome, names=names)
     if surv is not None and len(surv):
         paths += survival_curve(surv, out, names)
     if dist is not None and len(dist):

@@ -60,6 +60,11 @@ class Scenario:
         unknown = set(data) - {"name", "description", "set", "add", "multiply"}
         if unknown:
             raise PanelError(f"{path}: unknown scenario keys {sorted(unknown)}; use name, description, set, add, multiply")
+        for part in ("set", "add", "multiply"):
+            table = data.get(part, {})
+            if not isinstance(table, dict) or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()):
+                raise PanelError(f"{path}: [{part}] must be a table of COLUMN = NUMBER entries; got {table!r}")
         return cls(name=data.get("name", path.stem), description=data.get("description", ""),
                    set=data.get("set", {}), add=data.get("add", {}), multiply=data.get("multiply", {}))
 
@@ -132,9 +137,16 @@ def explanatory(panel: pd.DataFrame, res: Results) -> pd.DataFrame:
     return pd.DataFrame(cols, index=panel.index)
 
 
+def risk_status(res: Results) -> str | None:
+    """The status column whose previous-year value defines the model's risk set."""
+    if res.estimator == "mlogit":  # none / alignment / alliance among dyads with no tie at all
+        return "any_tie_peace" if res.spec.peace else "any_tie"
+    return res.spec.status
+
+
 def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
     """True where the row is in the model's risk set (status not in force the year before)."""
-    status = res.spec.status if res.estimator != "mlogit" else ("any_tie_peace" if res.spec.peace else "any_tie")
+    status = risk_status(res)
     if status is None:
         return np.ones(len(panel), dtype=bool)
     _check_sorted(panel)
@@ -230,9 +242,9 @@ def dyad_predictions(
         pool_p = _probabilities(res, X_all.fillna(0.0), None, seed) if compare_groups else {}
         complete_all = X_all[_raw_columns(res)].notna().all(axis=1).to_numpy()
         if not risk_all[pos].any():
-            status = res.spec.status or "a tie"
-            raise PanelError(f"dyad {a}-{b} is never at risk of {res.spec.outcome} in the years asked: {status} was in "
-                             "force in every previous year; choose other years or an outcome such as alliance_new")
+            raise PanelError(f"dyad {a}-{b} is never at risk of {'/'.join(_outcomes(res))} in the years asked "
+                             f"(model {label!r}): {risk_status(res)} was in force in every previous year; choose "
+                             "other years or an outcome such as alliance_new")
         for outcome in _outcomes(res):
             ok = complete & risk_all[pos]
             p = np.where(ok, point[outcome], np.nan)
@@ -303,13 +315,14 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
 
 def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str | tuple[int, int] = (365, 710),
                     horizon: int = 30, sims: int = 1000, seed: int = 0, scenario: Scenario | None = None,
-                    from_year: int | None = None) -> pd.DataFrame:
+                    from_year: int | None = None, skip_not_at_risk: bool = False) -> pd.DataFrame:
     """Probability of no onset over the next 1..horizon years after year T, the dyad's latest
     year with complete covariates (or ``from_year``): covariates held at their year-T values
     (what a one-year lag feeds into T+1), the years-since counter advancing one a year.
 
-    The dyad must be at risk after T (the tie not in force in T). For Cox the one-year
-    baseline hazard is its average over the estimation years.
+    The dyad must be at risk after T (the tie not in force in T): otherwise a PanelError, or
+    with ``skip_not_at_risk`` the model is left out (an empty frame if every model is). For
+    Cox the one-year baseline hazard is its average over the estimation years.
     """
     a, b = parse_dyad(dyad, panel)
     rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
@@ -329,6 +342,8 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
         year_t = int(last["year"].iloc[0])
         status = res.spec.status
         if status is not None and last[status].iloc[0] == 1:
+            if skip_not_at_risk:
+                continue
             raise PanelError(f"dyad {a}-{b} is not at risk of {res.spec.outcome} after {year_t}: {status} is in "
                              "force that year, so there is no survival curve to draw")
         steps = np.arange(1, horizon + 1)
@@ -350,6 +365,8 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
             "survival_lo": np.percentile(surv, 2.5, axis=0), "survival_hi": np.percentile(surv, 97.5, axis=0),
         }))
     if not out:
+        if skip_not_at_risk:
+            return pd.DataFrame()
         raise PanelError(f"no hazard model among {list(fits)}; survival curves need one of {', '.join(HAZARD_ESTIMATORS)}")
     return pd.concat(out, ignore_index=True)
 
@@ -370,6 +387,8 @@ def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
         frame = pd.DataFrame({"year": sub["year"].to_numpy(), "p": p})
         if years is not None:
             frame = frame[frame["year"].between(*years)]
+        if frame.empty:
+            continue
         q = frame.groupby("year")["p"].quantile([0.1, 0.25, 0.5, 0.75, 0.9]).unstack()
         q.columns = ["q10", "q25", "q50", "q75", "q90"]
         q["n_dyads"] = frame.groupby("year").size()
@@ -447,7 +466,11 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
         frames["scenarios"] = scenario_effects(panel, fits, scenarios, dyad, years, sims, seed)
     hazard = {k: r for k, r in fits.items() if r.estimator in HAZARD_ESTIMATORS}
     if hazard and horizon > 0:
-        frames["survival"] = survival_curves(panel, hazard, dyad, horizon, sims, seed)
+        # Curves start after the last year asked; a dyad with its tie in force then has none.
+        surv = survival_curves(panel, hazard, dyad, horizon, sims, seed, from_year=years[1] if years else None,
+                               skip_not_at_risk=True)
+        if len(surv):
+            frames["survival"] = surv
     frames["great_power_distribution"] = great_power_distribution(panel, fits, years)
     if out_dir is not None:
         out = Path(out_dir)

@@ -290,7 +290,13 @@ class Results:
     @classmethod
     def load(cls, path: str | Path) -> "Results":
         """Read results written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: not a readable saved result ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ModelError(f"{path}: not a saved result (expected a JSON object)")
+        return cls.from_dict(data)
 
 
 def load(path: str | Path) -> Results:

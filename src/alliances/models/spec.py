@@ -202,6 +202,8 @@ class Spec:
                 d = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ModelError(f"{path}: not valid TOML ({exc})") from exc
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read the specification ({exc.strerror or exc})") from exc
         d.setdefault("name", path.stem)
         try:
             return cls.from_dict(d)

@@ -32,7 +32,6 @@ from .models.spec import parse_term
 
 HAZARD_ESTIMATORS = ("cloglog", "cox", "logit", "firth", "relogit")
 DEFAULT_ESTIMATORS = ("logit", "firth", "relogit", "cloglog", "cox")
-LEVELS = {"alliance_onset": "alliance", "alignment_onset": "alignment", "tie_onset": "any_tie"}
 
 
 @dataclass(frozen=True)

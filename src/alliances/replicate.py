@@ -153,11 +153,13 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     from . import run
     from .census import run_census
     from .context import BuildContext
+    from threadpoolctl import threadpool_limits
+
     from .models import Results, Spec, compare
+    from .models.spec import parse_term
     from .predict import check_simulable, resolve_scenario, run_predictions
     from .sources import sha256_file
-    from .store import read_panel, write_build
-    from threadpoolctl import threadpool_limits
+    from .store import write_build
 
     say = progress or (lambda _m: None)
     plan = load_plan(plan_path)
@@ -169,7 +171,6 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     panel_sha = sha256_file(panel_path)
 
     specs = {r.name: Spec.from_toml(r.path) for r in plan.runs}
-    from .models.spec import parse_term
 
     columns = set(ID_COLUMNS)
     for spec in specs.values():
@@ -194,8 +195,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         tidy = pd.concat([r.to_frame() for r in by_est.values()], ignore_index=True)
         tables[f"estimates_{name}"] = tidy
         for est, res in by_est.items():
-            write_text_atomic(out / "models" / f"{name}.{est}.json",
-                              json.dumps(res.to_dict(), indent=1, sort_keys=True) + "\n")
+            res.save(out / "models" / f"{name}.{est}.json")
     write_tables(tables, out / "tables")
     for name, by_est in fits.items():
         comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
@@ -207,7 +207,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     pred_frames = {}
     if plan.predict_spec in fits:
         say(f"predictions for {plan.dyad}")
-        panel = read_panel(panel_path)
+        panel = built.panel  # already in memory; the workers read the written file
         pfits = {}
         for e, r in fits[plan.predict_spec].items():
             if e not in plan.predict_estimators:

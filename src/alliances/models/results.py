@@ -270,9 +270,9 @@ class Results:
 
     def save(self, path: str | Path) -> Path:
         """Write the results (spec, estimates, covariance, panel hash) as JSON."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
-        return path
+        from ..report import write_text_atomic
+
+        return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Results":

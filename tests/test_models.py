@@ -276,15 +276,25 @@ def test_predict_with_panel_lag(fits, synth):
     assert np.isnan(p.iloc[0]) and p.iloc[1:].notna().all()
 
 
-def test_cox_prediction_uses_baseline(fits, synth):
+def test_cox_duration_prediction_uses_baseline_at_own_duration(fits, synth):
+    """Duration scale: p = 1 - exp(-h0(d) exp(x'b)), h0(d) the mean Breslow increment over the
+    durations d-2..d+2 that have a risk set (window 5), recomputed here from the raw increments."""
     r = fits["cox"]
-    rows = synth.head(3)
-    X = np.column_stack([rows[c] for c in ["cap_ratio", "log_capdist", "contig_land", "great_power_dyad"]]
-                        + [rows["years_since_alliance"] ** k / d for k, d in ((1, 1), (2, 100), (3, 1000))])
-    h0 = r.extra["baseline_hazard_per_year"]
-    np.testing.assert_allclose(r.predict(rows), 1 - np.exp(-h0 * np.exp(X @ r.params_)))
-    s = r.survival(rows, baseline="year")
-    assert s.is_monotonic_decreasing
+    assert r.extra["time_scale"] == "duration" and "t" not in r.param_names
+    rows = synth[synth["years_since_alliance"].between(3, 8)].head(5)
+    X = np.column_stack([rows[c] for c in r.param_names])
+    raw = dict(zip(r.extra["baseline"]["time"], r.extra["baseline"]["dH0"]))
+    h0 = np.array([np.mean([raw[k] for k in range(d - 2, d + 3) if k in raw]) for d in rows["years_since_alliance"].astype(int)])
+    np.testing.assert_allclose(r.predict(rows), 1 - np.exp(-h0 * np.exp(X @ r.params_)), rtol=1e-12)
+
+
+def test_cox_calendar_baseline_period_is_named(synth):
+    spec = Spec("alliance_onset", COVS, time_scale="calendar", cox_baseline_years=(1901, 1910))
+    r = fit(synth, spec, "cox")
+    base = pd.Series(r.extra["baseline"]["dH0"], index=r.extra["baseline"]["time"])
+    assert r.extra["baseline_hazard_per_year"] == pytest.approx(base.loc[1901:1910].mean())
+    assert r.extra["baseline_years"] == [1901, 1910]
+    assert any("1901-1910 (cox_baseline_years)" in n for n in r.notes)
 
 
 def test_save_load_roundtrip(fits, tmp_path):

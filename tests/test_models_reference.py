@@ -32,10 +32,13 @@ def sample() -> pd.DataFrame:
     return pd.read_csv(REF / "sample.csv")
 
 
-def sample_spec(estimator: str) -> Spec:
-    # the sample is already lagged and restricted to the risk set
+def sample_spec(estimator: str, **kw) -> Spec:
+    # the sample is already lagged and restricted to the risk set; models.R's references are
+    # clustered by dyad (the LPM two-way by dyad and year; Firth and clogit model-based) and its
+    # Cox model is on calendar time
+    kw.setdefault("cluster", {"lpm": "dyad+year", "firth": "none", "clogit": "none"}.get(estimator, "dyad"))
     return Spec("alliance_onset", WITHIN if estimator in ("clogit", "lpm") else FULL, name="reference",
-                risk_set="all", lag=0, time_controls="cubic")
+                risk_set="all", lag=0, time_controls="cubic", time_scale="calendar", **kw)
 
 
 def test_sample_matches_json():
@@ -66,15 +69,13 @@ def test_cox_naive_variance_and_breslow_baseline(sample):
     res = fit(sample, sample_spec("cox"), "cox")
     naive = np.array(res.extra["naive_cov"])
     np.testing.assert_allclose(np.sqrt(np.diag(naive)), np.sqrt(np.diag(ref["naive_cov"])), rtol=SE_RTOL)
-    H = pd.Series(np.cumsum(res.extra["baseline"]["dH0"]), index=res.extra["baseline"]["year"])
+    H = pd.Series(np.cumsum(res.extra["baseline"]["dH0"]), index=res.extra["baseline"]["time"])
     t, h = np.array(ref["baseline_time"]).astype(int), np.array(ref["baseline_cumhaz"])
     np.testing.assert_allclose(H.loc[t].to_numpy(), h, rtol=1e-6)
 
 
 def test_lpm_uncorrected_two_way_matches_r_hc0(sample):
     """Without the G/(G-1) factors the two-way meat equals R's vcovCL(cadjust = FALSE)."""
-    from alliances.models.estimators import two_way_cluster_cov  # noqa: F401  (documented formula)
-
     res = fit(sample, sample_spec("lpm"), "lpm")
     ref = R["lpm"]
     v0 = np.sqrt(np.diag(ref["cov_hc0_noadjust"]))

@@ -1,9 +1,10 @@
 """Cox model pieces statsmodels does not give us in the form we need.
 
-The dyad-year panel in counting-process form has one interval (year-1, year] per row, so
-the risk set at event time t is exactly the rows of year t.  With that layout the Efron
-score residuals and the Breslow baseline hazard are computed year by year in a few
-vectorised lines.
+The dyad-year panel in counting-process form has one interval (t-1, t] per row on either
+time scale (calendar year, or years at risk since the last tie), so the risk set at event
+time t is exactly the rows whose time is t.  With that layout the Efron score residuals
+and the Breslow baseline hazard are computed time point by time point in a few vectorised
+lines (the arguments named ``year`` below are the row's time on the model's scale).
 
 * :func:`efron_score_residuals` — per-row score residuals for Efron ties (Therneau and
   Grambsch 2000, sec. 3.7), the quantity R's ``coxph`` sums within clusters for its robust
@@ -13,6 +14,8 @@ vectorised lines.
   (R: ``coxph(..., cluster = dyad_id)``; no small-sample factor).
 * :func:`breslow_baseline` — increments d_t / sum_{risk set} exp(x'b) of the baseline
   cumulative hazard at x = 0 (R: ``survfit(fit, newdata = <zeros>, ctype = 1)``).
+* :func:`smoothed_baseline` — those increments averaged over a window of neighbouring time
+  points, the one-year baseline hazard used for predictions on the duration scale.
 """
 
 from __future__ import annotations
@@ -74,3 +77,25 @@ def breslow_baseline(year: np.ndarray, event: np.ndarray, X: np.ndarray, beta: n
         if d:
             dh[i] = d / r[ix].sum()
     return ys, dh
+
+
+def smoothed_baseline(times: np.ndarray, dh: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-year baseline hazard on the grid 1..max(times): the mean Breslow increment over the
+    time points with a risk set within ``window`` points centred on each grid value (a
+    centred moving average; ``window = 1`` keeps the raw increments, zeros included).
+
+    Durations past the grid use its last value (see ``Results._baseline``).
+    """
+    times = np.asarray(times, dtype=int)
+    grid = np.arange(1, int(times.max()) + 1)
+    full = np.zeros(len(grid) + 1)
+    has = np.zeros(len(grid) + 1)
+    ok = times >= 1
+    full[times[ok]] = dh[ok]
+    has[times[ok]] = 1.0
+    half_lo, half_hi = (window - 1) // 2, window // 2
+    csum, ccnt = np.r_[0.0, np.cumsum(full[1:])], np.r_[0.0, np.cumsum(has[1:])]
+    lo = np.clip(grid - half_lo, 1, len(grid)) - 1
+    hi = np.clip(grid + half_hi, 1, len(grid))
+    total, count = csum[hi] - csum[lo], ccnt[hi] - ccnt[lo]
+    return grid, np.where(count > 0, total / np.maximum(count, 1), 0.0)

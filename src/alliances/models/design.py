@@ -12,12 +12,18 @@ Steps (:func:`build_design`):
    ``spec.lag`` years (missing unless the dyad has a row exactly ``lag`` years earlier);
 3. keep the risk set (``<status>_lag == 0``) and the sample restrictions, which are
    read from year-t values;
-4. add time controls from the (unlagged) years since the dyad's last tie;
-5. drop rows with a missing outcome, covariate or time control (listwise deletion).
+4. add time controls from the (unlagged) years since the dyad's last tie, and period
+   dummies (decade or year of the outcome) when the spec asks for them;
+5. refuse years whose outcome is unknown (ATOP records no new agreements past its
+   coverage, so onsets there are missing, not 0): an explicit ``years`` range that reaches
+   them is an error naming the years; without ``years`` they are left out with a warning;
+6. drop rows with a missing covariate or time control (listwise deletion) and report the
+   outcome years used.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +52,8 @@ class DesignInfo:
     duration: str
     lag: int
     knots: tuple[float, ...] = ()
+    period_effects: str = "none"
+    periods: tuple[int, ...] = ()  # first year of each period with a dummy (the reference excluded)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -70,6 +78,20 @@ class Design:
     n_risk_set: int
     n_dropped_missing: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    status: str | None = None  # status column whose t-1 value defines the risk set
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """First and last outcome year in the estimation frame."""
+        y = self.frame["year"].to_numpy()
+        return int(y.min()), int(y.max())
+
+    def subset(self, keep: np.ndarray, note: str | None = None) -> "Design":
+        """The same design on a subset of its rows (e.g. a training window)."""
+        frame = self.frame.loc[np.asarray(keep)].reset_index(drop=True)
+        notes = self.notes + ((note,) if note else ())
+        return Design(frame, self.info, self.outcome, self.risk_set, self.n_risk_set, self.n_dropped_missing,
+                      notes, self.status)
 
     @property
     def X(self) -> np.ndarray:
@@ -190,6 +212,26 @@ def time_control_columns(t: np.ndarray, kind: str, knots: tuple[float, ...] = ()
     return out
 
 
+def period_of(year: np.ndarray, kind: str) -> np.ndarray:
+    """Period of each outcome year: its decade's first year, or the year itself."""
+    year = np.asarray(year).astype(np.int64)
+    return (year // 10) * 10 if kind == "decade" else year
+
+
+def period_columns(year: np.ndarray, kind: str, periods: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Dummies for ``periods`` (the reference period excluded).
+
+    Outside the estimation sample: a year after the last period takes the last period's
+    dummy (its effect is carried forward, the rule for forecasts); any other period not
+    among ``periods`` (the reference, or one without events) has all dummies 0.
+    """
+    if kind == "none" or not periods:
+        return {}
+    per = period_of(year, kind)
+    per = np.where(per > periods[-1], periods[-1], per)
+    return {f"{kind}_{p}": (per == p).astype(float) for p in periods}
+
+
 def model_matrix(frame: pd.DataFrame, info: DesignInfo, *, lag: bool = False) -> pd.DataFrame:
     """Design matrix for new rows (scenarios or panel rows) using a fitted model's recipe.
 
@@ -220,35 +262,56 @@ def model_matrix(frame: pd.DataFrame, info: DesignInfo, *, lag: bool = False) ->
         cols[term] = v
     if info.time_controls != "none":
         cols.update(time_control_columns(frame[info.duration].to_numpy(dtype=float), info.time_controls, info.knots))
+    if info.periods:
+        if "year" not in frame.columns:
+            raise ModelError("a model with period effects needs a year column in the prediction frame")
+        cols.update(period_columns(frame["year"].to_numpy(), info.period_effects, info.periods))
     return pd.DataFrame(cols, index=frame.index)[list(info.x_names)]
 
 
 # ----------------------------------------------------------------------------------
 # the main builder
 # ----------------------------------------------------------------------------------
-def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", intercept: bool = True) -> Design:
+def _year_ranges(years: np.ndarray) -> str:
+    """``[1817, 1818, 1819, 2017]`` -> ``"1817-1819, 2017"``."""
+    ys = np.unique(years)
+    runs, first = [], ys[0]
+    for a, b in zip(ys[:-1], ys[1:]):
+        if b != a + 1:
+            runs.append((first, a))
+            first = b
+    runs.append((first, ys[-1]))
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _outcome_columns(spec: Spec, kind: str) -> tuple[list[str], str | None, str, str]:
+    """(outcome columns, risk-set status, duration column, risk-set text)."""
+    if kind == "mlogit":
+        sfx = spec.variant
+        status = None if spec.risk_set == "all" else f"any_tie{sfx}"
+        text = ("all dyad-years" if status is None
+                else f"dyad-years without any tie in force in year t-1 ({status}_lag == 0)")
+        return [f"alliance_onset{sfx}", f"alignment_onset{sfx}"], status, f"years_since_tie{sfx}", text
+    return [spec.outcome], spec.status, spec.duration, spec.describe_risk_set()
+
+
+def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", intercept: bool = True,
+                 period_effects: bool = True) -> Design:
     """Build the estimation frame for ``spec``.
 
     ``kind="binary"`` uses ``spec.outcome``; ``kind="mlogit"`` builds the three-category
     outcome 0 = none, 1 = alignment onset, 2 = alliance onset (alliance wins when both
     happen in a year) with the risk set "no tie of either kind in force in t-1"
-    (peacetime variants when ``spec.outcome`` is a ``*_peace`` outcome).
+    (the peacetime or bilateral variants when ``spec.outcome`` is one).
+    ``period_effects=False`` leaves out the spec's period dummies (estimators whose own
+    effects absorb them).
     """
-    if kind == "mlogit":
-        sfx = "_peace" if spec.peace else ""
-        outcome_cols = [f"alliance_onset{sfx}", f"alignment_onset{sfx}"]
-        status = None if spec.risk_set == "all" else f"any_tie{sfx}"
-        duration = "years_since_tie_peace" if spec.peace else "years_since_tie"
-        risk_text = "all dyad-years" if status is None else f"dyad-years without any tie in force in year t-1 ({status}_lag == 0)"
-    else:
-        outcome_cols = [spec.outcome]
-        status = spec.status
-        duration = spec.duration
-        risk_text = spec.describe_risk_set()
-
+    outcome_cols, status, duration, risk_text = _outcome_columns(spec, kind)
+    periods_kind = spec.period_effects if period_effects else "none"
     base_cols = sorted({parse_term(t)[1] for t in spec.covariates})
-    needed = list(outcome_cols) + base_cols + ([status] if status else [])
-    if spec.time_controls != "none":
+    agreement_cols = [f"{c}_agreement" for c in outcome_cols] if spec.cluster in ("agreement", "dyad+agreement") else []
+    needed = list(outcome_cols) + base_cols + ([status] if status else []) + agreement_cols
+    if spec.time_controls != "none" or duration in panel.columns:
         needed.append(duration)
     if spec.great_powers_only:
         needed.append("great_power_dyad")
@@ -277,15 +340,37 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         major = (df["major1"].to_numpy(dtype=float) == 1) | (df["major2"].to_numpy(dtype=float) == 1)
         mask &= ((ct >= 1) & (ct <= spec.max_conttype)) | major
 
+    # Unknown outcomes (past the outcome source's coverage) are missing, never non-events.
+    outcomes = {c: df[c].to_numpy(dtype=float) for c in outcome_cols}
+    unknown = mask & np.any([np.isnan(v) for v in outcomes.values()], axis=0)
+    if unknown.any():
+        where = _year_ranges(year[unknown])
+        what = " / ".join(outcome_cols)
+        if spec.years is not None:
+            raise ModelError(
+                f"{what} is unknown (missing) in {where} for {int(unknown.sum()):,} risk-set rows: the outcome's "
+                "source does not cover those years (ATOP records no new agreements past its coverage), so they "
+                f"cannot count as non-events. Set [sample] years to end before {int(year[unknown].min())}."
+            )
+        msg = (f"{what} is unknown in {where}: {int(unknown.sum()):,} risk-set rows left out "
+               "(past the outcome source's coverage)")
+        warnings.warn(msg, stacklevel=3)
+        notes.append(msg)
+        mask &= ~unknown
+
     cols: dict[str, np.ndarray] = {"dyad_id": dyad[mask], "year": year[mask]}
     if kind == "mlogit":
-        a = df[outcome_cols[0]].to_numpy(dtype=float)[mask]
-        g = df[outcome_cols[1]].to_numpy(dtype=float)[mask]
+        a, g = outcomes[outcome_cols[0]][mask], outcomes[outcome_cols[1]][mask]
         y = np.where(a == 1, 2.0, np.where(g == 1, 1.0, 0.0))
-        y[np.isnan(a) | np.isnan(g)] = np.nan
     else:
-        y = df[outcome_cols[0]].to_numpy(dtype=float)[mask]
+        y = outcomes[outcome_cols[0]][mask]
     cols["y"] = y
+    if agreement_cols:
+        agr = np.full(int(mask.sum()), -1.0)
+        for c in reversed(agreement_cols):  # mlogit: the alliance's agreement wins, as its category does
+            v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)[mask]
+            agr = np.where(~np.isnan(v), v, agr)
+        cols["agreement"] = agr
     x_names: list[str] = []
     if intercept:
         cols["const"] = np.ones(int(mask.sum()))
@@ -302,6 +387,8 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         tc = time_control_columns(t, spec.time_controls, knots)
         cols.update(tc)
         x_names += list(tc)
+    if duration in df.columns:  # the Cox model's time scale
+        cols["_duration"] = df[duration].to_numpy(dtype=float)[mask]
     frame = pd.DataFrame(cols)
     n_risk = len(frame)
     if n_risk == 0:
@@ -309,17 +396,39 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
             f"the risk set is empty for outcome {spec.outcome!r} ({risk_text}; sample: {spec.describe_sample()}). "
             "Widen the years or drop a sample restriction."
         )
-    complete = frame.notna().all(axis=1).to_numpy()
+    complete = frame.drop(columns=["agreement"], errors="ignore").notna().all(axis=1).to_numpy()
     frame = frame.loc[complete].reset_index(drop=True)
     n_drop = n_risk - len(frame)
     if n_drop:
-        nan_counts = {c: int(v) for c, v in pd.DataFrame(cols).isna().sum().items() if v}
+        nan_counts = {c: int(v) for c, v in pd.DataFrame(cols).isna().sum().items() if v and c != "agreement"}
         notes.append(f"dropped {n_drop} risk-set rows with missing values ({nan_counts})")
     if len(frame) == 0:
         raise ModelError(
             f"no complete rows: all {n_risk} risk-set rows miss the outcome, a covariate or a time control. "
             "Check the covariates' coverage years against spec.years."
         )
+    periods: tuple[int, ...] = ()
+    if periods_kind != "none":
+        per = period_of(frame["year"].to_numpy(), periods_kind)
+        with_events = np.unique(per[frame["y"].to_numpy() > 0])
+        empty = np.setdiff1d(np.unique(per), with_events)
+        if len(empty):
+            drop = np.isin(per, empty)
+            notes.append(f"{periods_kind} effects: {int(drop.sum())} rows of {len(empty)} {periods_kind}(s) "
+                         f"without an event left out ({_year_ranges(empty)}), their effect being minus infinity")
+            frame = frame.loc[~drop].reset_index(drop=True)
+            per = per[~drop]
+        if len(with_events) < 2:
+            raise ModelError(f"{periods_kind} effects need events in at least two {periods_kind}s; the sample has "
+                             f"{len(with_events)}")
+        periods = tuple(int(p) for p in with_events[1:])
+        for name, v in period_columns(frame["year"].to_numpy(), periods_kind, periods).items():
+            frame[name] = v
+            x_names.append(name)
+        notes.append(f"{periods_kind} effects: reference {int(with_events[0])}; a later year than "
+                     f"{periods[-1]} is predicted with the last {periods_kind}'s effect")
+    elif spec.period_effects != "none":
+        notes.append(f"{spec.period_effects} effects not added: absorbed by this estimator's own effects")
     frame["y"] = frame["y"].astype(int)
     info = DesignInfo(
         covariates=tuple(spec.covariates),
@@ -329,6 +438,8 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         duration=duration,
         lag=spec.lag,
         knots=knots,
+        period_effects=periods_kind,
+        periods=periods,
     )
     return Design(
         frame=frame,
@@ -338,6 +449,7 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         n_risk_set=n_risk,
         n_dropped_missing=n_drop,
         notes=tuple(notes),
+        status=status,
     )
 
 

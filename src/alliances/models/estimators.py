@@ -1,19 +1,19 @@
 """The eight onset estimators behind :func:`fit`; each returns a :class:`Results`.
 
-| name      | model                                             | covariance reported                     |
+| name      | model                                             | default covariance (``cluster = "dyad"``) |
 |-----------|---------------------------------------------------|-----------------------------------------|
-| logit     | pooled logit (statsmodels ``Logit``)              | cluster by dyad, CR1                    |
-| firth     | Firth penalized logit (:mod:`.firth`)             | inverse penalized information           |
+| logit     | pooled logit (statsmodels ``Logit``)              | cluster sandwich, CR1                   |
+| firth     | Firth penalized logit (:mod:`.firth`)             | cluster sandwich around the inverse information at the Firth estimate |
 | relogit   | King-Zeng (2001) bias-corrected logit             | (n/(n+k))^2 x logit covariance          |
-| clogit    | conditional dyad-FE logit, exact (:mod:`.clogit`) | inverse information                     |
-| lpm       | LPM, dyad + year effects (linearmodels ``PanelOLS``) | two-way cluster dyad and year        |
-| cloglog   | GLM binomial, complementary log-log link          | cluster by dyad, CR1                    |
-| cox       | Cox PH, counting process, Efron ties (``PHReg``)  | robust, clustered by dyad (as R coxph)  |
-| mlogit    | multinomial logit (``MNLogit``)                   | cluster by dyad, CR1                    |
+| clogit    | conditional dyad-FE logit, exact (:mod:`.clogit`) | inverse information (no cluster option) |
+| lpm       | LPM, dyad + year effects (linearmodels ``PanelOLS``) | cluster sandwich, HC0 with G/(G-1)   |
+| cloglog   | GLM binomial, complementary log-log link          | cluster sandwich (expected information), CR1 |
+| cox       | Cox PH, counting process, Efron ties (``PHReg``)  | Lin-Wei robust, summed by cluster (as R coxph cluster=) |
+| mlogit    | multinomial logit (``MNLogit``)                   | cluster sandwich, CR1                   |
 
-CR1 is the Stata/statsmodels cluster correction G/(G-1) x (N-1)/(N-K) (R:
-``sandwich::vcovCL(fit, cluster = ~dyad_id, type = "HC1")``).  With ``cluster = "none"``
-model-based covariances are reported instead.
+Every clustering option of :attr:`Spec.cluster` (dyad, year, two-way dyad + year,
+agreement, dyad + agreement, none) goes through one sandwich, :func:`.variance.sandwich`;
+the facts about each estimator live in :mod:`.catalog`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.special import expit
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
 from . import cox as coxmod
+from . import variance
+from .catalog import CATALOG, info as estimator_info
 from .clogit import conditional_logit
 from .design import (
     Design,
@@ -46,7 +49,8 @@ from .spec import Spec
 # PanelOLS's low-memory two-way algorithm: 14 s on the full panel against 37 s for the dummy-variable one.
 LPM_LOW_MEMORY = True
 
-CR1 = "cluster-robust by dyad (CR1: G/(G-1) (N-1)/(N-K))"
+MODEL_BASED = "model-based (inverse information)"
+HC1 = "G/(G-1) per dimension and (N-1)/(N-K) (R vcovCL type HC1; CR1 one-way)"
 
 
 def _not_converged(estimator: str, detail: str = "") -> ModelError:
@@ -69,16 +73,26 @@ def _results(design: Design, spec: Spec, estimator: str, names: Iterable[str], p
         llf=None if llf is None else float(llf), converged=bool(converged), iterations=iterations,
         info=design.info if info is None else info, risk_set=design.risk_set,
         notes=tuple(design.notes) + tuple(notes), panel_sha256=sha, extra=extra or {},
+        years=(int(frame["year"].min()), int(frame["year"].max())), status=design.status,
     )
 
 
-def cr1(bread: np.ndarray, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Cluster sandwich ``bread (sum_g s_g s_g') bread`` times G/(G-1) (N-1)/(N-K)."""
-    _, inv = np.unique(groups, return_inverse=True)
-    summed = np.zeros((inv.max() + 1, scores.shape[1]))
-    np.add.at(summed, inv, scores)
-    n_groups, (n, k) = len(summed), scores.shape
-    return bread @ (summed.T @ summed) @ bread * n_groups / (n_groups - 1) * (n - 1) / (n - k)
+def clustered(design: Design, spec: Spec, bread: np.ndarray, scores: np.ndarray, *, convention: str = "HC1",
+              frame: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
+    """The spec's covariance around ``bread`` with per-row ``scores``, and its description.
+
+    ``convention``: ``"HC1"`` (logit family: (N-1)/(N-K) and G/(G-1) per dimension),
+    ``"HC0"`` (LPM: G/(G-1) only) or ``"cox"`` (no adjustment, as ``coxph``).
+    """
+    if spec.cluster == "none":
+        return bread, MODEL_BASED
+    frame = design.frame if frame is None else frame
+    n, k = scores.shape
+    factor = (n - 1) / (n - k) if convention == "HC1" else 1.0
+    cov, counts = variance.sandwich(bread, scores, frame, spec.cluster, factor=factor, cadjust=convention != "cox")
+    text = {"HC1": HC1, "HC0": "G/(G-1) per dimension (R vcovCL type HC0, cadjust)",
+            "cox": "Lin-Wei dfbeta sums, no small-sample factor (R coxph cluster=)"}[convention]
+    return cov, variance.describe(spec.cluster, counts, text)
 
 
 def _checked(design: Design, *, separation: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -88,12 +102,6 @@ def _checked(design: Design, *, separation: bool = True) -> tuple[np.ndarray, np
     if separation:
         check_separation(y, X, names, design.outcome)
     return X, y, names
-
-
-def _cluster_kw(spec: Spec, design: Design) -> dict:
-    if spec.cluster == "dyad":
-        return {"cov_type": "cluster", "cov_kwds": {"groups": design.groups}}
-    return {"cov_type": "nonrobust"}
 
 
 def _sm_fit(estimator: str, fn: Callable, *args, **kw):
@@ -108,16 +116,17 @@ def _sm_fit(estimator: str, fn: Callable, *args, **kw):
 
 def _logit_core(design: Design, spec: Spec):
     X, y, names = _checked(design)
-    res = _sm_fit("logit", sm.Logit(y, X).fit, method="newton", maxiter=100, disp=0, **_cluster_kw(spec, design))
+    res = _sm_fit("logit", sm.Logit(y, X).fit, method="newton", maxiter=100, disp=0)
     if not res.mle_retvals.get("converged", False):
         raise _not_converged("logit")
-    return X, y, names, res
+    p = expit(X @ np.asarray(res.params))
+    cov, cov_type = clustered(design, spec, np.asarray(res.cov_params()), X * (y - p)[:, None])
+    return X, y, names, res, cov, cov_type
 
 
 def fit_logit(design: Design, spec: Spec, sha: str | None) -> Results:
-    X, y, names, res = _logit_core(design, spec)
-    cov_type = CR1 if spec.cluster == "dyad" else "model-based (inverse information)"
-    return _results(design, spec, "logit", names, res.params, res.cov_params(), cov_type, llf=res.llf,
+    X, y, names, res, cov, cov_type = _logit_core(design, spec)
+    return _results(design, spec, "logit", names, res.params, cov, cov_type, llf=res.llf,
                     converged=True, iterations=res.mle_retvals.get("iterations"), sha=sha)
 
 
@@ -127,7 +136,7 @@ def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
     bias(b) = (X'WX)^{-1} X'W xi,  xi_i = 1/2 Q_ii (2 p_i - 1),  Q = X (X'WX)^{-1} X',
     W = diag(p_i (1 - p_i));  b_tilde = b - bias(b);  V(b_tilde) = (n / (n + k))^2 V(b).
     """
-    X, y, names, res = _logit_core(design, spec)
+    X, y, names, res, logit_cov, base = _logit_core(design, spec)
     b = np.asarray(res.params)
     p = 1 / (1 + np.exp(-(X @ b)))
     w = p * (1 - p)
@@ -136,8 +145,7 @@ def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
     xi = 0.5 * q * (2 * p - 1)
     bias = inv @ (X.T @ (w * xi))
     n, k = X.shape
-    cov = (n / (n + k)) ** 2 * np.asarray(res.cov_params())
-    base = CR1 if spec.cluster == "dyad" else "model-based"
+    cov = (n / (n + k)) ** 2 * logit_cov
     return _results(design, spec, "relogit", names, b - bias, cov, f"(n/(n+k))^2 x logit covariance, {base}",
                     llf=None, converged=True, iterations=res.mle_retvals.get("iterations"), sha=sha,
                     notes=["King-Zeng bias correction without prior correction (tau unknown, w_i = 1); "
@@ -150,7 +158,13 @@ def fit_firth(design: Design, spec: Spec, sha: str | None) -> Results:
     f = firth_logit(y, X)
     if not f.converged:
         raise _not_converged("firth", f"{f.iterations} Newton steps")
-    return _results(design, spec, "firth", names, f.params, f.cov, "model-based (inverse penalized information)",
+    # clustered: the sandwich around the inverse Fisher information at the Firth estimate with the
+    # ordinary scores X'(y - p), what R's sandwich::vcovCL computes for a brglm2 fit
+    p = expit(X @ f.params)
+    cov, cov_type = clustered(design, spec, f.cov, X * (y - p)[:, None])
+    if spec.cluster == "none":
+        cov_type = "model-based (inverse Fisher information at the Firth estimate)"
+    return _results(design, spec, "firth", names, f.params, cov, cov_type,
                     llf=f.llf, converged=True, iterations=f.iterations, sha=sha,
                     notes=[f"penalized log-likelihood {f.penalized_llf:.4f}; log-likelihood reported is unpenalized"])
 
@@ -169,8 +183,7 @@ def fit_cloglog(design: Design, spec: Spec, sha: str | None) -> Results:
     dmu = np.exp(eta - np.exp(eta))
     var = mu * (1 - mu)
     bread = np.linalg.inv(X.T @ (X * (dmu**2 / var)[:, None]))
-    cov = cr1(bread, X * ((y - mu) * dmu / var)[:, None], design.groups) if spec.cluster == "dyad" else bread
-    cov_type = CR1 if spec.cluster == "dyad" else "model-based (inverse information)"
+    cov, cov_type = clustered(design, spec, bread, X * ((y - mu) * dmu / var)[:, None])
     return _results(design, spec, "cloglog", names, res.params, cov, cov_type, llf=res.llf,
                     converged=True, iterations=res.mle_retvals.get("iterations"), sha=sha)
 
@@ -205,8 +218,13 @@ def fit_clogit(design: Design, spec: Spec, sha: str | None) -> Results:
     if not fc.converged:
         raise _not_converged("clogit")
     notes.append(f"{len(f) - len(sub)} rows of dyads without outcome variation do not enter the conditional likelihood")
+    cov_type = MODEL_BASED
+    if spec.cluster != "none":
+        cov_type += f" (cluster = {spec.cluster!r} not available for the conditional logit)"
+        notes.append(f"clogit: cluster = {spec.cluster!r} is not implemented for the conditional likelihood; "
+                     "the model-based covariance is reported")
     info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names)})
-    return _results(design, spec, "clogit", names, fc.params, fc.cov, "model-based (inverse information)",
+    return _results(design, spec, "clogit", names, fc.params, fc.cov, cov_type,
                     llf=fc.llf, converged=True, iterations=fc.iterations, sha=sha,
                     frame=sub, notes=notes, info=info)
 
@@ -252,33 +270,12 @@ def two_way_demean(V: np.ndarray, dyad: np.ndarray, year: np.ndarray) -> np.ndar
     return out
 
 
-def two_way_cluster_cov(Xt: np.ndarray, resid: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
-    """Two-way cluster covariance (Cameron, Gelbach and Miller 2011) of an OLS fit on demeaned data:
-    ``B (c1 M_1 + c2 M_2 - c12 M_12) B`` with ``B = (X'X)^{-1}``, ``M_d`` the meat clustered by
-    dimension d, ``M_12`` the meat of the intersection (one observation per dyad-year, i.e.
-    heteroskedasticity-robust) and ``c = G/(G-1)`` for each.  Same as R
-    ``sandwich::vcovCL(lm(y ~ x + factor(dyad) + factor(year)), cluster = ~dyad + year,
-    type = "HC0", cadjust = TRUE, multi0 = FALSE)`` for the slope block (Frisch-Waugh-Lovell).
-    """
-    bread = np.linalg.inv(Xt.T @ Xt)
-    sc = Xt * resid[:, None]
-
-    def meat(g: np.ndarray) -> np.ndarray:
-        _, inv = np.unique(g, return_inverse=True)
-        summed = np.zeros((inv.max() + 1, sc.shape[1]))
-        np.add.at(summed, inv, sc)
-        n = len(summed)
-        return summed.T @ summed * n / (n - 1)
-
-    n = len(resid)
-    return bread @ (meat(g1) + meat(g2) - sc.T @ sc * n / (n - 1)) @ bread
-
-
 def fit_lpm(design: Design, spec: Spec, sha: str | None) -> Results:
     """Two-way FE LPM.  Point estimates: linearmodels ``PanelOLS`` with entity and time effects.
-    Covariance: :func:`two_way_cluster_cov` on PanelOLS's demeaned data.  linearmodels' own
-    two-way clustered covariance differs from R's (by 1-3 % on the reference sample), so it is
-    not used."""
+    Covariance: the shared cluster sandwich (:func:`clustered`, HC0 with G/(G-1) per
+    dimension, as R ``vcovCL(type = "HC0", cadjust = TRUE)``) on the two-way demeaned data
+    (Frisch-Waugh-Lovell).  linearmodels' own two-way clustered covariance differs from R's
+    (by 1-3 % on the reference sample), so it is not used."""
     from linearmodels.panel import PanelOLS
 
     f = design.frame
@@ -301,8 +298,7 @@ def fit_lpm(design: Design, spec: Spec, sha: str | None) -> Results:
     if spec.cluster == "none":
         cov, cov_type = np.asarray(res.cov), "homoskedastic (unadjusted)"
     else:
-        cov = two_way_cluster_cov(Xt, e, f["dyad_id"].to_numpy(), f["year"].to_numpy())
-        cov_type = "two-way cluster-robust by dyad and year (G/(G-1) per dimension)"
+        cov, cov_type = clustered(design, spec, np.linalg.inv(Xt.T @ Xt), Xt * e[:, None], convention="HC0")
     resid = f["y"].to_numpy(dtype=float) - f[names].to_numpy(dtype=float) @ b
     dyad_eff, year_eff = _two_way_effects(resid, f["dyad_id"].to_numpy(), f["year"].to_numpy())
     info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names), "intercept": False})
@@ -334,39 +330,69 @@ def _damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np
 
 
 def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
+    """Cox PH in counting-process form on the spec's time scale.
+
+    ``time_scale = "duration"``: the risk set at duration d holds the rows with d years at risk
+    since the dyad's last tie (or entry), so the baseline hazard is a function of duration and
+    the time controls, constant within each risk set, are left out. Predictions use the
+    Breslow increments smoothed over ``cox_baseline_window`` durations around the row's own
+    duration. ``"calendar"``: risk sets are calendar years; system-level covariates are
+    absorbed; predictions use the mean yearly increment over ``cox_baseline_years``.
+    """
     f = design.frame
     check_events(f["y"].to_numpy(), design.outcome)
-    # the calendar-year risk sets absorb anything constant within a year (system-level covariates)
-    ev_years = f.loc[f["y"] > 0, "year"].unique()
-    names, notes = _drop_absorbed(
-        Design(f[f["year"].isin(ev_years)], design.info, design.outcome, design.risk_set, 0, 0),
-        list(design.info.x_names), "year", "years (calendar time is the time scale)")
+    calendar = spec.time_scale == "calendar"
+    if not calendar and "_duration" not in f.columns:
+        raise ModelError(f"cox on the duration time scale needs the duration column {design.info.duration!r}")
+    time = (f["year"] if calendar else f["_duration"]).to_numpy().astype(float)
+    scale = "calendar year" if calendar else f"years at risk ({design.info.duration})"
+    names = list(design.info.x_names)
+    notes: list[str] = []
+    if not calendar:
+        tc = [n for n in names if n == "t" or n.startswith(("t^", "t_spline"))]
+        names = [n for n in names if n not in tc]
+        if tc:
+            notes.append(f"time controls {', '.join(tc)} left out: the duration is the time scale")
+    # the risk sets absorb anything constant within a time point (e.g. system-level covariates on calendar time)
+    ev_times = np.unique(time[f["y"].to_numpy() > 0])
+    probe = f[np.isin(time, ev_times)].assign(_time=time[np.isin(time, ev_times)])
+    names, more = _drop_absorbed(Design(probe, design.info, design.outcome, design.risk_set, 0, 0), names, "_time",
+                                 f"risk sets (the time scale is {scale})")
+    notes += more
     X = f[names].to_numpy(dtype=float)
-    y, year = f["y"].to_numpy(), f["year"].to_numpy()
+    y = f["y"].to_numpy()
     check_collinearity(np.column_stack([np.ones(len(X)), X]), ["const"] + names)
     check_separation(y, X, names, design.outcome)
     # statsmodels counts a row as at risk at its entry time (Stata's convention), R's (start, stop]
-    # does not; with whole-year event times, entry = year - 0.5 gives exactly R's risk sets.
-    mod = PHReg(year.astype(float), X, status=y, entry=year - 0.5, ties="efron")
+    # does not; with whole-year event times, entry = time - 0.5 gives exactly R's risk sets.
+    mod = PHReg(time, X, status=y, entry=time - 0.5, ties="efron")
     b, llf, hess, iters, conv = _damped_newton(mod.loglike, mod.score, mod.hessian, np.zeros(len(names)))
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)
-    if spec.cluster == "dyad":
-        resid = coxmod.efron_score_residuals(year, y, X, b)
-        cov = coxmod.robust_cov(resid, naive, f["dyad_id"].to_numpy())
-        cov_type = "robust, clustered by dyad (Lin-Wei, Efron score residuals; as R coxph cluster=)"
+    cov, cov_type = clustered(design, spec, naive, coxmod.efron_score_residuals(time, y, X, b), convention="cox")
+    times, dh = coxmod.breslow_baseline(time, y, X, b)
+    extra: dict = {"time_scale": spec.time_scale, "baseline": {"time": times.astype(int).tolist(), "dH0": dh.tolist()},
+                   "naive_cov": naive.tolist()}
+    if calendar:
+        first, last = spec.cox_baseline_years or (int(times.max()) - 19, int(times.max()))
+        sel = (times >= first) & (times <= last)
+        if not sel.any():
+            raise ModelError(f"cox_baseline_years {first}-{last} has no estimation year; the model covers "
+                             f"{int(times.min())}-{int(times.max())}")
+        extra["baseline_years"] = [int(times[sel].min()), int(times[sel].max())]
+        extra["baseline_hazard_per_year"] = float(dh[sel].mean())
+        notes.append(f"time scale: calendar year; predictions use the mean yearly baseline hazard of "
+                     f"{extra['baseline_years'][0]}-{extra['baseline_years'][1]} (cox_baseline_years)")
     else:
-        cov, cov_type = naive, "model-based (inverse information)"
-    years, dh = coxmod.breslow_baseline(year, y, X, b)
-    span = int(years.max() - years.min() + 1)
+        grid, h0 = coxmod.smoothed_baseline(times, dh, spec.cox_baseline_window)
+        extra["baseline_smoothed"] = {"duration": grid.astype(int).tolist(), "h0": h0.tolist(),
+                                      "window": spec.cox_baseline_window}
+        notes.append(f"time scale: {scale}; predictions use the Breslow baseline at the row's own duration, "
+                     f"averaged over {spec.cox_baseline_window} neighbouring durations (cox_baseline_window)")
     info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names)})
-    notes.append("time scale: calendar year; each dyad-year is the interval (year-1, year]")
     return _results(design, spec, "cox", names, b, cov, cov_type, llf=llf, converged=True,
-                    iterations=iters, sha=sha, notes=notes, info=info,
-                    extra={"baseline": {"year": years.astype(int).tolist(), "dH0": dh.tolist()},
-                           "baseline_hazard_per_year": float(dh.sum() / span),
-                           "naive_cov": naive.tolist()})
+                    iterations=iters, sha=sha, notes=notes, info=info, extra=extra)
 
 
 def fit_mlogit(design: Design, spec: Spec, sha: str | None) -> Results:
@@ -379,20 +405,20 @@ def fit_mlogit(design: Design, spec: Spec, sha: str | None) -> Results:
     for c in (1, 2):
         sel = (y == 0) | (y == c)
         check_separation((y[sel] == c).astype(int), X[sel], names, MLOGIT_CATEGORIES[c])
-    res = _sm_fit("mlogit", sm.MNLogit(y, X).fit, method="newton", maxiter=100, disp=0, **_cluster_kw(spec, design))
+    res = _sm_fit("mlogit", sm.MNLogit(y, X).fit, method="newton", maxiter=100, disp=0)
     if not res.mle_retvals.get("converged", False):
         raise _not_converged("mlogit")
     params = np.asarray(res.params).T.ravel()  # equation-major: alignment block, then alliance block
     pnames = [f"{MLOGIT_CATEGORIES[c]}:{n}" for c in (1, 2) for n in names]
-    cov = np.asarray(res.cov_params())
-    cov_type = CR1 if spec.cluster == "dyad" else "model-based (inverse information)"
+    bread = np.linalg.inv(-res.model.hessian(params))
+    cov, cov_type = clustered(design, spec, bread, res.model.score_obs(params))
     return _results(design, spec, "mlogit", pnames, params, cov, cov_type, llf=res.llf, converged=True,
                     iterations=res.mle_retvals.get("iterations"), sha=sha,
                     notes=["categories: 0 none, 1 alignment onset, 2 alliance onset (alliance when both); base = none"],
                     extra={"category_counts": dict(zip(MLOGIT_CATEGORIES, counts.tolist()))})
 
 
-ESTIMATORS: dict[str, Callable[[Design, Spec, str | None], Results]] = {
+_FIT: dict[str, Callable[[Design, Spec, str | None], Results]] = {
     "logit": fit_logit,
     "firth": fit_firth,
     "relogit": fit_relogit,
@@ -402,7 +428,21 @@ ESTIMATORS: dict[str, Callable[[Design, Spec, str | None], Results]] = {
     "cox": fit_cox,
     "mlogit": fit_mlogit,
 }
-NO_INTERCEPT = {"clogit", "cox"}
+#: estimator name -> fit function, in the catalog's order
+ESTIMATORS: dict[str, Callable[[Design, Spec, str | None], Results]] = {n: _FIT[n] for n in CATALOG}
+
+
+def design_for(panel: pd.DataFrame, spec: Spec, estimator: str) -> Design:
+    """The estimation frame ``estimator`` needs for ``spec`` (one path for fit, predict and validate)."""
+    e = estimator_info(estimator)
+    return build_design(panel, spec, kind="mlogit" if estimator == "mlogit" else "binary",
+                        intercept=e.intercept, period_effects=e.period_effects)
+
+
+def fit_design(design: Design, spec: Spec, estimator: str, panel_sha256: str | None = None) -> Results:
+    """Fit ``estimator`` on a design already built (e.g. a training window of one)."""
+    estimator_info(estimator)
+    return ESTIMATORS[estimator](design, spec, panel_sha256)
 
 
 def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:
@@ -426,13 +466,10 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
     panel_sha256 : hash of the panel file, recorded in the results (else taken from
         ``panel.attrs["panel_sha256"]`` when present).
     """
-    if estimator not in ESTIMATORS:
-        raise ModelError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
+    estimator_info(estimator)
     if not isinstance(spec, Spec):
         raise ModelError(f"spec must be an alliances.models.Spec, got {type(spec).__name__}")
-    design = build_design(panel, spec, kind="mlogit" if estimator == "mlogit" else "binary",
-                          intercept=estimator not in NO_INTERCEPT)
-    return ESTIMATORS[estimator](design, spec, _panel_sha(panel, panel_sha256))
+    return fit_design(design_for(panel, spec, estimator), spec, estimator, _panel_sha(panel, panel_sha256))
 
 
 def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = None, *,

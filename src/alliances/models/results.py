@@ -14,22 +14,13 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from .catalog import CATALOG
 from .design import DesignInfo, MLOGIT_CATEGORIES, model_matrix
 from .errors import ModelError
 from .spec import Spec
 
 FORMAT = "alliances.models.Results/1"
 
-ESTIMATOR_LABELS = {
-    "logit": "pooled logit",
-    "firth": "Firth penalized logit",
-    "relogit": "rare-events logit (King-Zeng bias correction)",
-    "clogit": "conditional (dyad fixed-effects) logit",
-    "lpm": "linear probability model, dyad and year effects",
-    "cloglog": "discrete-time complementary log-log hazard",
-    "cox": "Cox proportional hazards, counting process (start=year-1, stop=year], Efron ties",
-    "mlogit": "multinomial logit (none / alignment onset / alliance onset)",
-}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -60,6 +51,8 @@ class Results:
     notes: tuple[str, ...] = ()
     panel_sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    years: tuple[int, int] | None = None  # first and last outcome year in the estimation sample
+    status: str | None = None  # status column whose t-1 value defines the risk set (None: every dyad-year)
 
     def __post_init__(self) -> None:
         for name in ("params_", "cov_"):
@@ -109,6 +102,9 @@ class Results:
                 "conf_high": ci["upper"].to_numpy(),
                 "nobs": self.nobs,
                 "n_events": self.n_events,
+                "first_year": self.years[0] if self.years else None,
+                "last_year": self.years[1] if self.years else None,
+                "covariance": self.cov_type,
             }
         )
 
@@ -144,13 +140,23 @@ class Results:
         raise ModelError(f"no prediction rule for estimator {est!r}")
 
     def _baseline(self, frame: pd.DataFrame, baseline: str) -> np.ndarray:
+        """One-year baseline hazard of each row (Cox)."""
+        if self.extra.get("time_scale", "calendar") == "duration":
+            table = self.extra["baseline_smoothed"]
+            h0 = np.asarray(table["h0"], dtype=float)
+            d = pd.to_numeric(frame[self.info.duration], errors="coerce").to_numpy(dtype=float) \
+                if self.info.duration in frame.columns else None
+            if d is None:
+                raise ModelError(f"a Cox model on the duration scale needs {self.info.duration!r} in the frame")
+            idx = np.clip(np.nan_to_num(d, nan=1).astype(int), 1, len(h0)) - 1
+            return h0[idx]
         per_year = float(self.extra["baseline_hazard_per_year"])
         if baseline == "mean":
             return np.full(len(frame), per_year)
         if baseline == "year":
             if "year" not in frame.columns:
                 raise ModelError("baseline='year' needs a year column in the frame")
-            table = dict(zip(self.extra["baseline"]["year"], self.extra["baseline"]["dH0"]))
+            table = dict(zip(self.extra["baseline"]["time"], self.extra["baseline"]["dH0"]))
             return np.array([table.get(int(y), per_year) for y in frame["year"]], dtype=float)
         raise ModelError(f"baseline must be 'mean' or 'year', got {baseline!r}")
 
@@ -208,14 +214,17 @@ class Results:
         tc = {"none": "none", "cubic": f"cubic in t = {self.info.duration} (t, t^2/100, t^3/1000)",
               "spline": f"natural cubic spline in t = {self.info.duration}, knots {list(self.info.knots)}"}[self.info.time_controls]
         lines = [
-            f"Onset model: {ESTIMATOR_LABELS.get(self.estimator, self.estimator)}".center(width),
+            f"Onset model: {CATALOG[self.estimator].label if self.estimator in CATALOG else self.estimator}".center(width),
             "=" * width,
             f"Model:          {s.name or '(unnamed)'}   [estimator '{self.estimator}']",
             f"Outcome:        {self.outcome}",
             f"Risk set:       {self.risk_set}",
             f"Sample:         {s.describe_sample()}",
+            f"Outcome years:  {self.years[0]}-{self.years[1]}" if self.years else "Outcome years:  (not recorded)",
             f"Covariates:     measured in year t-{s.lag} (lagged within dyad)" if s.lag else "Covariates:     measured in year t",
             f"Time controls:  {tc}",
+            f"Period effects: {self.info.period_effects}"
+            + (f" ({len(self.info.periods)} dummies)" if self.info.periods else ""),
             f"Covariance:     {self.cov_type}",
             f"Observations:   {self.nobs:<12d} Events: {self.n_events:<10d} Dyads: {self.n_groups}",
             f"Log-lik:        {self.llf:<12.4f} Converged: {'yes' if self.converged else 'NO'}"
@@ -266,6 +275,8 @@ class Results:
             "notes": list(self.notes),
             "panel_sha256": self.panel_sha256,
             "extra": self.extra,
+            "years": list(self.years) if self.years else None,
+            "status": self.status,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -285,6 +296,7 @@ class Results:
             llf=d["llf"], converged=d["converged"], iterations=d["iterations"],
             info=DesignInfo.from_dict(d["info"]), risk_set=d["risk_set"], notes=tuple(d["notes"]),
             panel_sha256=d["panel_sha256"], extra=d["extra"],
+            years=tuple(d["years"]) if d.get("years") else None, status=d.get("status"),
         )
 
     @classmethod

@@ -10,7 +10,9 @@ small TOML file (see ``analyses/specs/*.toml``)::
     lag = 1
     time_controls = "cubic"      # "cubic", "spline" or "none"
     risk_set = "auto"            # "auto", "not_tied_last_year" or "all"
-    cluster = "dyad"             # "dyad" or "none"
+    cluster = "dyad+year"        # "dyad", "year", "dyad+year", "agreement", "dyad+agreement", "none"
+    period_effects = "decade"    # "none", "decade" or "year" dummies
+    time_scale = "duration"      # Cox only: "duration" (years at risk) or "calendar"
 
     [sample]
     years = [1816, 2010]
@@ -26,42 +28,32 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .catalog import CLUSTERS
 from .errors import ModelError
+
+VARIANTS = ("", "_peace", "_bilat")  # all agreements, peacetime (ATOP wartime = 0), bilateral (bilat = 1)
+_STATUS = {"alliance": "alliance", "alignment": "alignment", "tie": "any_tie"}
+_DURATION = {"alliance": "years_since_alliance", "alignment": "years_since_alignment", "tie": "years_since_tie"}
 
 #: onset outcome -> status column whose previous-year value defines the risk set
 #: (``None``: a "new agreement" outcome, at risk every year).
 OUTCOMES: dict[str, str | None] = {
-    "alliance_onset": "alliance",
-    "alliance_new": None,
-    "alignment_onset": "alignment",
-    "alignment_new": None,
-    "tie_onset": "any_tie",
-    "alliance_onset_peace": "alliance_peace",
-    "alignment_onset_peace": "alignment_peace",
-    "tie_onset_peace": "any_tie_peace",
-    "alliance_new_peace": None,
-    "alignment_new_peace": None,
+    **{f"{k}_onset{v}": f"{st}{v}" for v in VARIANTS for k, st in _STATUS.items()},
+    **{f"{k}_new{v}": None for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "cow_defense",
 }
 
 #: onset outcome -> duration column used for the time controls (years since last tie).
 DURATION: dict[str, str] = {
-    "alliance_onset": "years_since_alliance",
-    "alliance_new": "years_since_alliance",
-    "alignment_onset": "years_since_alignment",
-    "alignment_new": "years_since_alignment",
-    "tie_onset": "years_since_tie",
-    "alliance_onset_peace": "years_since_alliance_peace",
-    "alignment_onset_peace": "years_since_alignment_peace",
-    "tie_onset_peace": "years_since_tie_peace",
-    "alliance_new_peace": "years_since_alliance_peace",
-    "alignment_new_peace": "years_since_alignment_peace",
+    **{f"{k}_onset{v}": f"{d}{v}" for v in VARIANTS for k, d in _DURATION.items()},
+    **{f"{k}_new{v}": f"{_DURATION[k]}{v}" for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "years_since_cow_defense",
 }
 
 RISK_SETS = ("auto", "not_tied_last_year", "all")
 TIME_CONTROLS = ("cubic", "spline", "none")
-CLUSTERS = ("dyad", "none")
+PERIOD_EFFECTS = ("none", "decade", "year")
+TIME_SCALES = ("duration", "calendar")
 TERM_RE = re.compile(r"^(?:(log|log1p)\((\w+)\)|(\w+))$")
 
 
@@ -100,7 +92,17 @@ class Spec:
     great_powers_only : keep great-power dyads only (``great_power_dyad == 1``).
     politically_relevant : keep contiguous dyads (``1 <= conttype <= max_conttype``) and
         dyads with a major power (``major1 == 1 or major2 == 1``).
-    cluster : ``"dyad"`` (default; the LPM clusters by dyad *and* year) or ``"none"``.
+    cluster : one of ``catalog.CLUSTERS`` (see :mod:`.variance`): ``"dyad"`` (default),
+        ``"year"``, ``"dyad+year"`` (two-way, Cameron, Gelbach and Miller 2011),
+        ``"agreement"``, ``"dyad+agreement"`` or ``"none"`` (model-based).
+    period_effects : ``"none"``, ``"decade"`` or ``"year"``: dummies for the outcome year's
+        decade or year (the first period is the reference; periods without an event are
+        dropped with their rows, since their coefficient would be minus infinity).
+    time_scale : Cox only. ``"duration"`` (default): the time scale is years at risk since
+        the dyad's last tie or entry (the ``duration`` column), so each prediction uses the
+        baseline hazard at the dyad's own duration, smoothed over ``cox_baseline_window``
+        durations. ``"calendar"``: calendar years; predictions use the mean yearly baseline
+        hazard of ``cox_baseline_years`` (default: the last 20 estimation years).
     """
 
     outcome: str
@@ -115,24 +117,34 @@ class Spec:
     politically_relevant: bool = False
     max_conttype: int = 1
     cluster: str = "dyad"
+    period_effects: str = "none"
+    time_scale: str = "duration"
+    cox_baseline_years: tuple[int, int] | None = None
+    cox_baseline_window: int = 5
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "covariates", tuple(self.covariates))
-        if self.years is not None:
-            object.__setattr__(self, "years", tuple(int(y) for y in self.years))
+        for attr in ("years", "cox_baseline_years"):
+            if getattr(self, attr) is not None:
+                object.__setattr__(self, attr, tuple(int(y) for y in getattr(self, attr)))
         if self.outcome not in OUTCOMES:
             raise ModelError(
                 f"outcome {self.outcome!r} is not one of {', '.join(OUTCOMES)}"
             )
-        for attr, allowed in (("risk_set", RISK_SETS), ("time_controls", TIME_CONTROLS), ("cluster", CLUSTERS)):
+        for attr, allowed in (("risk_set", RISK_SETS), ("time_controls", TIME_CONTROLS), ("cluster", CLUSTERS),
+                               ("period_effects", PERIOD_EFFECTS), ("time_scale", TIME_SCALES)):
             if getattr(self, attr) not in allowed:
                 raise ModelError(f"{attr} must be one of {', '.join(allowed)}, got {getattr(self, attr)!r}")
         if not isinstance(self.lag, int) or self.lag < 0:
             raise ModelError(f"lag must be a non-negative integer, got {self.lag!r}")
         if self.spline_knots not in (3, 4, 5):
             raise ModelError(f"spline_knots must be 3, 4 or 5, got {self.spline_knots!r}")
-        if self.years is not None and (len(self.years) != 2 or self.years[0] > self.years[1]):
-            raise ModelError(f"years must be [first, last] with first <= last, got {self.years!r}")
+        for attr in ("years", "cox_baseline_years"):
+            value = getattr(self, attr)
+            if value is not None and (len(value) != 2 or value[0] > value[1]):
+                raise ModelError(f"{attr} must be [first, last] with first <= last, got {list(value)!r}")
+        if not isinstance(self.cox_baseline_window, int) or self.cox_baseline_window < 1:
+            raise ModelError(f"cox_baseline_window must be a positive integer, got {self.cox_baseline_window!r}")
         if len(set(self.covariates)) != len(self.covariates):
             raise ModelError(f"covariates are repeated: {list(self.covariates)}")
         for term in self.covariates:
@@ -146,7 +158,7 @@ class Spec:
             return None
         st = OUTCOMES[self.outcome]
         if st is None and self.risk_set == "not_tied_last_year":
-            st = self.outcome.split("_")[0] + ("_peace" if self.peace else "")
+            st = self.outcome.split("_")[0] + self.variant
         return st
 
     @property
@@ -157,6 +169,11 @@ class Spec:
     @property
     def peace(self) -> bool:
         return self.outcome.endswith("_peace")
+
+    @property
+    def variant(self) -> str:
+        """``"_peace"``, ``"_bilat"`` or ``""``: which agreements the outcome counts."""
+        return next((v for v in VARIANTS[1:] if self.outcome.endswith(v)), "")
 
     def describe_risk_set(self) -> str:
         st = self.status
@@ -179,6 +196,7 @@ class Spec:
         d = asdict(self)
         d["covariates"] = list(self.covariates)
         d["years"] = list(self.years) if self.years is not None else None
+        d["cox_baseline_years"] = list(self.cox_baseline_years) if self.cox_baseline_years is not None else None
         return d
 
     @classmethod

@@ -8,6 +8,7 @@ matplotlib version).
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,9 +16,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import __version__  # noqa: E402
+from .metrics import _check as _check_forecasts  # noqa: E402
 
 TIE_COLORS = {"alliance": "#d9d9d9", "alignment": "#ececec", "coordination": "#f6f6f6"}
 SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0, states and majors, "
@@ -138,3 +141,148 @@ def all_figures(pred: pd.DataFrame, effects: pd.DataFrame | None, surv: pd.DataF
         for model in models or dist["model"].unique()[:1]:
             paths += versus_great_powers(pred, dist, out, model, names)
     return paths
+
+
+# --- Out-of-sample validation figures -------------------------------------------------------
+
+#: Okabe and Ito (2008) colour-blind-safe palette, black last.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
+_LINESTYLES = ("-", "--", "-.", ":")
+VALIDATION_SOURCE = f"Source: alliances {__version__}; out-of-sample predictions scored against observed outcomes."
+
+
+def _save_stem(fig, path_stem: str | os.PathLike, source: str) -> list[Path]:
+    """Write ``<path_stem>.png`` and ``.svg`` with a source line and no dates, as :func:`_save`."""
+    stem = Path(path_stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    fig.text(0.01, 0.01, source, fontsize=6.5, color="#555555", ha="left", va="bottom", wrap=True)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
+    with matplotlib.rc_context({"svg.hashsalt": "alliances"}):
+        fig.savefig(paths[0], dpi=150, metadata={"Software": None})
+        fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return paths
+
+
+def reliability_figure(tables: dict[str, pd.DataFrame], path_stem: str | os.PathLike, title: str,
+                       source: str = VALIDATION_SOURCE) -> list[Path]:
+    """Reliability diagram: observed event rate against mean predicted probability per bin.
+
+    ``tables`` maps a model name to its :func:`alliances.metrics.calibration_table`
+    (columns ``p_mean``, ``observed``, ``lo``, ``hi``, ``events``). Each model gets its own
+    colour (Okabe-Ito, colour-blind safe), marker and line style; vertical bars are the 95%
+    Wilson intervals of the observed rate; the dashed grey 45-degree line is perfect
+    calibration. Writes ``<path_stem>.png`` and ``<path_stem>.svg`` and returns their paths.
+
+    Both axes are logarithmic. Onsets are rare (about 0.3% of dyad-years) and predicted
+    probabilities span several orders of magnitude, so on linear axes the lower bins pile
+    up in one corner and only the top bin can be read. On log-log axes the bins spread
+    out, the 45-degree line stays straight, and the vertical distance to it is the ratio of
+    observed to predicted rates (a factor of 2 looks the same at 0.001 as at 0.1), which is
+    the error that matters for rare events. A bin with no events has an observed rate of 0,
+    which a log axis cannot show: it is drawn as an open downward triangle at the bottom
+    edge, with its bar reaching up to the upper Wilson bound.
+    """
+    frames = {name: t for name, t in tables.items() if len(t)}
+    fig, ax = plt.subplots(figsize=(6.4, 6.0))
+    positive = np.concatenate([np.r_[t["p_mean"], t["observed"], t["lo"], t["hi"]] for t in frames.values()]
+                              or [np.array([1e-4, 1.0])])
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    top = min(1.0, positive.max() * 1.6) if len(positive) else 1.0
+    floor = positive.min() / 2.5 if len(positive) else 1e-4
+    any_zero = False
+    for i, (name, t) in enumerate(frames.items()):
+        color, marker = OKABE_ITO[i % len(OKABE_ITO)], _MARKERS[i % len(_MARKERS)]
+        ls = _LINESTYLES[i % len(_LINESTYLES)]
+        x = t["p_mean"].to_numpy(float).clip(floor)
+        obs = t["observed"].to_numpy(float)
+        zero = obs <= 0
+        any_zero |= bool(zero.any())
+        yv = np.where(zero, floor, obs)
+        lo = np.maximum(t["lo"].to_numpy(float), floor)
+        hi = np.maximum(t["hi"].to_numpy(float), yv)
+        ax.plot(x, yv, color=color, ls=ls, lw=1.2, zorder=2)
+        ax.errorbar(x[~zero], yv[~zero], yerr=[yv[~zero] - lo[~zero], hi[~zero] - yv[~zero]], fmt=marker,
+                    color=color, ms=5, capsize=2, lw=0.9, zorder=3, label=name)
+        if zero.any():
+            ax.errorbar(x[zero], yv[zero], yerr=[np.zeros(zero.sum()), hi[zero] - yv[zero]], fmt="v",
+                        mfc="white", color=color, ms=6, capsize=2, lw=0.9, zorder=3)
+    ax.plot([floor, top], [floor, top], color="#888888", ls=(0, (4, 3)), lw=1, zorder=1, label="perfect calibration")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(floor / 1.3, top)
+    ax.set_ylim(floor / 1.3, top)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("mean predicted probability in the bin (log scale)")
+    ax.set_ylabel("observed share of rows with an event (log scale)")
+    caption = ("Points: equal-count bins of predicted probability. Bars: 95% Wilson intervals of the observed share."
+               + (" Open triangles: bins with no events." if any_zero else ""))
+    ax.set_title(f"{title}\n{textwrap.fill(caption, 80)}", fontsize=9, loc="left")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(True, which="major", color="#eeeeee", lw=0.6)
+    return _save_stem(fig, path_stem, source)
+
+
+def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_columns: int = 2000,
+                      source: str = VALIDATION_SOURCE) -> list[Path]:
+    """Separation plot (Greenhill, Ward and Sacks 2011, AJPS 55(4): 991-1002).
+
+    Rows are sorted by predicted probability ``p`` (lowest left); each event (``y`` = 1) is
+    a dark vertical line on a light background, the black line is ``p`` (right-hand scale,
+    fitted to the data since rare-event probabilities stay far below 1), and the triangle
+    under the axis marks the row from which the expected number of events, sum(p), would
+    fill the right end. A good model packs the dark lines to the right. Within tied p,
+    events are placed first (left), so ties never flatter the model.
+
+    With more than ``max_columns`` rows the rows are cut into ``max_columns`` equal slices
+    (about the figure's width in pixels; one line per row would be a solid block at a
+    million rows, since every event line takes at least a pixel). A slice's shade is then
+    its number of events relative to the slice with the most, and the line is the slice's
+    mean p; with fewer rows each row is its own column, light or dark, as in the original.
+    Bins are drawn as one image, so a million rows take about a second and the SVG stays
+    small. Inputs are checked as in :mod:`alliances.metrics`. Writes ``<path_stem>.png``
+    and ``.svg``; returns the paths.
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.ticker import FuncFormatter
+
+    p, y = _check_forecasts(p, y)
+    n = len(p)
+    order = np.lexsort((1.0 - y, p))  # by p, then events first within ties
+    ps, ys = p[order], y[order]
+    cols = min(n, int(max_columns))
+    col = (np.arange(n, dtype=np.int64) * cols) // n
+    count = np.bincount(col, minlength=cols)
+    events = np.bincount(col, weights=ys, minlength=cols)
+    p_mean = np.bincount(col, weights=ps, minlength=cols) / count
+    left = np.searchsorted(col, np.arange(cols))  # first row of each column
+    right = np.r_[left[1:], n]
+    most = float(events.max())
+    shade = events / most if most > 0 else events
+
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    cmap = LinearSegmentedColormap.from_list("separation", ["#f3e9d8", "#6b1414"])
+    ax.imshow(shade[np.newaxis, :], cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest",
+              extent=(0, n, 0, 1), zorder=0)
+    ax.set_ylim(0, 1)
+    ax2 = ax.twinx()
+    ax2.plot((left + right) / 2, p_mean, color="#000000", lw=1.2)
+    expected = float(ps.sum())
+    ax.plot([n - expected], [0], marker="^", color="#000000", ms=7, clip_on=False, zorder=4)
+    ax.set_xlim(0, n)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax2.set_ylim(0, min(1.0, float(ps.max()) * 1.05) or 1.0)
+    ax2.set_ylabel("predicted probability")
+    ax.set_xlabel("rows ranked by predicted probability, lowest left")
+    if cols < n:
+        shading = (f"Shade: events in each of {cols:,} columns of about {n / cols:,.0f} rows "
+                   f"(darkest = {most:,.0f}).")
+    else:
+        shading = "Dark lines: events."
+    caption = (f"{n:,} rows, {int(ys.sum()):,} events. {shading} Line: predicted probability. "
+               f"Triangle: expected number of events ({expected:,.1f}) counted from the right.")
+    ax.set_title(f"{title}\n{textwrap.fill(caption, 120)}", fontsize=9, loc="left")
+    return _save_stem(fig, path_stem, source)

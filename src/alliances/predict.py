@@ -10,8 +10,15 @@ in the same year, and the observed onset rate in those groups.
 Observed outcomes in years past the ATOP release's coverage are unknown (agreements are
 only carried forward there), so they are reported as missing, not as 0.
 
+Covariates past their source's coverage (for example GML disputes after 2010, Polity2 after
+2017) are carried forward from the source's last covered year, by the named rule
+``carry_forward_past_coverage``: each prediction row lists what was carried in
+``x_carried`` (``column@year``), and nothing inside a source's coverage is ever filled.
+
 Scenarios change covariate values (``set``, ``add``, ``multiply``) after lagging; first
-differences use the same coefficient draws for the scenario and the baseline.
+differences use the same coefficient draws for the scenario and the baseline. The default
+seed, :data:`DEFAULT_SEED`, is the replication plan's, so ``alliances predict`` reproduces
+the report's intervals.
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ import pandas as pd
 
 from .errors import PanelError
 from .models import Results
+from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
 from .models.design import lag_within_dyad
 from .models.spec import parse_term
 
-HAZARD_ESTIMATORS = ("cloglog", "cox", "logit", "firth", "relogit")
-DEFAULT_ESTIMATORS = ("logit", "firth", "relogit", "cloglog", "cox")
+DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
+DEFAULT_SEED = 20261123  # the replication plan's seed: `alliances predict` reproduces REPORT.md
+CARRY_RULE = "carry_forward_past_coverage"
 
 
 @dataclass(frozen=True)
@@ -123,23 +132,74 @@ def _check_sorted(panel: pd.DataFrame) -> None:
                          "that lags are taken within dyad; sort it with panel.sort_values(['dyad_id', 'year'])")
 
 
-def explanatory(panel: pd.DataFrame, res: Results) -> pd.DataFrame:
-    """Panel rows with each raw covariate lagged within dyad as in fitting (duration unlagged)."""
+def coverage_ends(panel: pd.DataFrame, columns: Sequence[str]) -> dict[str, int]:
+    """Last year in which each column has any observed value in the panel."""
+    year = panel["year"].to_numpy()
+    out = {}
+    for c in columns:
+        seen = panel[c].notna().to_numpy()
+        if seen.any():
+            out[c] = int(year[seen].max())
+    return out
+
+
+def carry_past_coverage(panel: pd.DataFrame, columns: Sequence[str],
+                        ends: Mapping[str, int] | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Raw covariate values with rule ``carry_forward_past_coverage`` applied.
+
+    For a column whose last observed year in the panel is E (its source's coverage end), rows
+    of years after E take the dyad's value in E; rows up to E are left as they are (missing
+    stays missing). Returns the values and, per row, the ``column@E`` entries carried.
+    """
+    _check_sorted(panel)
+    ends = coverage_ends(panel, columns) if ends is None else ends
+    year = panel["year"].to_numpy()
+    dyad = panel["dyad_id"].to_numpy()
+    out, carried = {}, np.full(len(panel), "", dtype=object)
+    for c in columns:
+        v = panel[c].to_numpy(dtype=float)
+        end = ends.get(c)
+        if end is not None and (year > end).any():
+            at_end = pd.Series(v[year == end], index=dyad[year == end])
+            fill = pd.Series(dyad).map(at_end).to_numpy(dtype=float)
+            past = (year > end) & np.isnan(v) & ~np.isnan(fill)
+            v = np.where(past, fill, v)
+            carried = np.where(past, np.where(carried == "", "", carried + ",") + f"{c}@{end}", carried)
+        out[c] = v
+    return pd.DataFrame(out, index=panel.index), pd.Series(carried, index=panel.index, name="x_carried")
+
+
+def explanatory(panel: pd.DataFrame, res: Results, carry: bool = True) -> pd.DataFrame:
+    """Panel rows with each raw covariate lagged within dyad as in fitting (duration and year
+    unlagged). With ``carry`` the values past a covariate's coverage are carried forward
+    (:func:`carry_past_coverage`); ``frame.attrs["x_carried"]`` lists them per row."""
     _check_sorted(panel)
     dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
     cols = {"dyad_id": dyad, "year": year}
-    for c in _raw_columns(res):
-        v = panel[c].to_numpy(dtype=float)
+    raw_cols = _raw_columns(res)
+    if carry:
+        raw, carried = carry_past_coverage(panel, raw_cols)
+    else:
+        raw, carried = panel[raw_cols].astype(float), pd.Series("", index=panel.index, name="x_carried")
+    for c in raw_cols:
+        v = raw[c].to_numpy(dtype=float)
         cols[c] = lag_within_dyad(v, dyad, year, res.info.lag) if res.info.lag else v
-    if res.info.time_controls != "none":
+    if res.info.duration in panel.columns:
         cols[res.info.duration] = panel[res.info.duration].to_numpy(dtype=float)
-    return pd.DataFrame(cols, index=panel.index)
+    frame = pd.DataFrame(cols, index=panel.index)
+    # what entered a row is the lagged value: the carried note of year t - lag
+    lagged = pd.Series(carried.to_numpy(), index=pd.MultiIndex.from_arrays([dyad, year + res.info.lag]))
+    frame["x_carried"] = lagged.reindex(pd.MultiIndex.from_arrays([dyad, year])).fillna("").to_numpy()
+    return frame
 
 
 def risk_status(res: Results) -> str | None:
-    """The status column whose previous-year value defines the model's risk set."""
+    """The status column whose previous-year value defines the model's risk set (stored with
+    the results; older results files fall back to the specification)."""
+    if res.status is not None or res.years is not None:
+        return res.status
     if res.estimator == "mlogit":  # none / alignment / alliance among dyads with no tie at all
-        return "any_tie_peace" if res.spec.peace else "any_tie"
+        return f"any_tie{res.spec.variant}"
     return res.spec.status
 
 
@@ -155,7 +215,7 @@ def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
 
 def _outcomes(res: Results) -> list[str]:
     if res.estimator == "mlogit":
-        sfx = "_peace" if res.spec.peace else ""
+        sfx = res.spec.variant
         return [f"alignment_onset{sfx}", f"alliance_onset{sfx}"]
     return [res.spec.outcome]
 
@@ -204,7 +264,7 @@ def dyad_predictions(
     dyad: str | tuple[int, int] = (365, 710),
     years: tuple[int, int] | None = None,
     sims: int = 1000,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     scenario: Scenario | None = None,
     compare_groups: bool = True,
 ) -> pd.DataFrame:
@@ -219,9 +279,9 @@ def dyad_predictions(
     pos = panel.index.get_indexer(rows)
     out = []
     for label, res in fits.items():
-        if res.estimator in ("clogit", "lpm"):
+        if not CATALOG[res.estimator].probabilities:
             raise PanelError(f"model {label!r} ({res.estimator}) gives no absolute probabilities; use one of "
-                             f"{', '.join(DEFAULT_ESTIMATORS)} or mlogit")
+                             f"{', '.join(PROBABILITY_ESTIMATORS)}")
         check_simulable(label, res)
         missing = [c for c in _raw_columns(res) if c not in panel.columns]
         if missing:
@@ -256,6 +316,7 @@ def dyad_predictions(
                 "at_risk": risk_all[pos], "observed_tie": sub["tie"].astype(str).to_numpy(),
                 "observed_onset": np.where(_atop_unknown(sub), np.nan, sub[outcome].to_numpy(dtype=float)),
                 "extended_sources": sub["extended_sources"].astype(str).to_numpy(),
+                "x_carried": X["x_carried"].to_numpy(),
                 "p": p, "p_lo": lo, "p_hi": hi,
             })
             if compare_groups:
@@ -274,7 +335,7 @@ def dyad_predictions(
 
 def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios: Sequence[Scenario],
                      dyad: str | tuple[int, int] = (365, 710), years: tuple[int, int] | None = None,
-                     sims: int = 1000, seed: int = 0) -> pd.DataFrame:
+                     sims: int = 1000, seed: int = DEFAULT_SEED) -> pd.DataFrame:
     """Probabilities under each scenario and first differences from the observed covariates.
 
     The same seed gives the same coefficient draws for baseline and scenario, so the first
@@ -313,7 +374,7 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
 
 
 def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str | tuple[int, int] = (365, 710),
-                    horizon: int = 30, sims: int = 1000, seed: int = 0, scenario: Scenario | None = None,
+                    horizon: int = 30, sims: int = 1000, seed: int = DEFAULT_SEED, scenario: Scenario | None = None,
                     from_year: int | None = None, skip_not_at_risk: bool = False) -> pd.DataFrame:
     """Probability of no onset over the next 1..horizon years after year T, the dyad's latest
     year with complete covariates (or ``from_year``): covariates held at their year-T values
@@ -331,7 +392,9 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
             continue
         check_simulable(label, res)
         cols = _raw_columns(res)
-        raw = panel.loc[rows]
+        # the same rule as the yearly predictions, with the coverage ends of the whole panel
+        values, _ = carry_past_coverage(panel.loc[rows], cols, coverage_ends(panel, cols))
+        raw = panel.loc[rows].assign(**{c: values[c] for c in cols})
         if from_year is not None:
             raw = raw[raw["year"] <= from_year]
         raw = raw[raw[cols].notna().all(axis=1)]
@@ -339,7 +402,7 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
             raise PanelError(f"dyad {a}-{b} has no year with complete covariates for model {label!r}")
         last = raw.iloc[[-1]]
         year_t = int(last["year"].iloc[0])
-        status = res.spec.status
+        status = risk_status(res)
         if status is not None and last[status].iloc[0] == 1:
             if skip_not_at_risk:
                 continue
@@ -377,7 +440,7 @@ def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
     out = []
     gp = panel["great_power_dyad"].to_numpy() == 1
     for label, res in fits.items():
-        if res.estimator in ("clogit", "lpm"):
+        if not CATALOG[res.estimator].probabilities:
             continue
         X = explanatory(panel, res)
         keep = gp & at_risk(panel, res) & X[_raw_columns(res)].notna().all(axis=1).to_numpy()
@@ -455,7 +518,7 @@ def resolve_scenario(item: str, folder: str | os.PathLike = "analyses/scenarios"
 
 
 def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-710",
-                    years: tuple[int, int] | None = None, sims: int = 1000, seed: int = 0,
+                    years: tuple[int, int] | None = None, sims: int = 1000, seed: int = DEFAULT_SEED,
                     scenarios: Sequence[Scenario] = (), horizon: int = 30,
                     out_dir: str | os.PathLike | None = None, figures: bool = True) -> dict[str, pd.DataFrame]:
     """Predictions, scenarios, survival curves and the great-power comparison for one dyad;

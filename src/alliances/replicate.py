@@ -113,13 +113,15 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def run_tasks(tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress) -> list[dict]:
-    """Run ``fit_task`` over ``tasks`` with Dask; results in task order."""
+def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,
+              label: Callable[[tuple], str] = lambda t: f"{t[2]['name']} / {t[3]}") -> list[dict]:
+    """Run ``fn(*task)`` over ``tasks`` with Dask (a local cluster of ``jobs`` processes, an
+    existing scheduler, or in-process when ``jobs <= 1``); results in task order."""
     if jobs <= 1 and scheduler is None:
         out = []
         for i, t in enumerate(tasks, 1):
-            progress(f"[{i}/{len(tasks)}] {t[2]['name']} / {t[3]}")
-            out.append(fit_task(*t))
+            progress(f"[{i}/{len(tasks)}] {label(t)}")
+            out.append(fn(*t))
         return out
     from distributed import Client, LocalCluster, as_completed
 
@@ -131,13 +133,13 @@ def run_tasks(tasks: list[tuple], jobs: int, scheduler: str | None, progress: Pr
     else:
         client = Client(scheduler)
     try:
-        futures = [client.submit(fit_task, *t, pure=False) for t in tasks]
+        futures = [client.submit(fn, *t, pure=False) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict | None] = [None] * len(tasks)
         for done, fut in enumerate(as_completed(futures), 1):
             i = index[fut.key]
             results[i] = fut.result()
-            progress(f"[{done}/{len(tasks)}] {tasks[i][2]['name']} / {tasks[i][3]}")
+            progress(f"[{done}/{len(tasks)}] {label(tasks[i])}")
         return results  # type: ignore[return-value]
     finally:
         client.close()
@@ -180,7 +182,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     columns = tuple(sorted(columns))
     tasks = [(str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha) for r in plan.runs for est in r.estimators]
     say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications)")
-    outcomes = run_tasks(tasks, jobs, scheduler, say)
+    outcomes = run_tasks(fit_task, tasks, jobs, scheduler, say)
 
     fits: dict[str, dict[str, Results]] = {}
     failures = []

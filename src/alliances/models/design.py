@@ -453,6 +453,44 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
     )
 
 
+def restrict_periods(design: Design) -> Design:
+    """Period dummies recomputed for a subset of a design's rows (a training window).
+
+    The periods with an event in the subset keep a dummy, the first of them being the new
+    reference; rows of periods without an event are left out (their effect would be minus
+    infinity). Predictions for later periods take the last period's dummy, earlier or
+    eventless ones the reference (:func:`period_columns`).
+    """
+    info = design.info
+    if info.period_effects == "none":
+        return design
+    old = [n for n in info.x_names if n.startswith(f"{info.period_effects}_")]
+    frame = design.frame.drop(columns=old)
+    per = period_of(frame["year"].to_numpy(), info.period_effects)
+    with_events = np.unique(per[frame["y"].to_numpy() > 0])
+    keep = np.isin(per, with_events)
+    notes = design.notes
+    if not keep.all():
+        notes += (f"{int((~keep).sum())} rows of {info.period_effects}s without an event in this window left out",)
+        frame = frame.loc[keep].reset_index(drop=True)
+    periods = tuple(int(p) for p in with_events[1:])
+    dummies = period_columns(frame["year"].to_numpy(), info.period_effects, periods)
+    for name, v in dummies.items():
+        frame[name] = v
+    x_names = tuple(n for n in info.x_names if n not in old) + tuple(dummies)
+    new_info = DesignInfo(**{**info.__dict__, "x_names": x_names, "periods": periods})
+    return Design(frame, new_info, design.outcome, design.risk_set, design.n_risk_set, design.n_dropped_missing,
+                  notes, design.status)
+
+
+def design_matrix(design_frame: pd.DataFrame, info: DesignInfo) -> np.ndarray:
+    """X for rows of a design frame (covariates already lagged) under another fit's ``info``:
+    the period dummies are recomputed from the year with ``info.periods``."""
+    dummies = period_columns(design_frame["year"].to_numpy(), info.period_effects, info.periods)
+    cols = [dummies[n] if n in dummies else design_frame[n].to_numpy(dtype=float) for n in info.x_names]
+    return np.column_stack(cols) if cols else np.zeros((len(design_frame), 0))
+
+
 # ----------------------------------------------------------------------------------
 # checks: separation, collinearity, absorbed covariates
 # ----------------------------------------------------------------------------------
@@ -477,11 +515,11 @@ def check_separation(y: np.ndarray, X: np.ndarray, names: list[str] | tuple[str,
         if name == "const":
             continue
         x = X[:, j]
-        vals = np.unique(x)
-        if len(vals) < 2:
+        lo, hi = x.min(), x.max()
+        if lo == hi:
             continue
-        if len(vals) == 2:
-            for v in vals:
+        if np.all((x == lo) | (x == hi)):  # binary: O(n), no sort
+            for v in (lo, hi):
                 sel = x == v
                 r = ev[sel].mean()
                 if r in (0.0, 1.0):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from ..errors import AlliancesError
 
-class ModelError(ValueError):
+
+class ModelError(AlliancesError, ValueError):
     """A model cannot be specified, fitted or used as asked.
 
     The message names the column, covariate or setting at fault and says what to do.

@@ -370,7 +370,8 @@ def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)
-    cov, cov_type = clustered(design, spec, naive, coxmod.efron_score_residuals(time, y, X, b), convention="cox")
+    resid = coxmod.efron_score_residuals(time, y, X, b) if spec.cluster != "none" else np.zeros((len(y), len(b)))
+    cov, cov_type = clustered(design, spec, naive, resid, convention="cox")
     times, dh = coxmod.breslow_baseline(time, y, X, b)
     extra: dict = {"time_scale": spec.time_scale, "baseline": {"time": times.astype(int).tolist(), "dH0": dh.tolist()},
                    "naive_cov": naive.tolist()}

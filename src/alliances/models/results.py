@@ -168,6 +168,11 @@ class Results:
                 eff += np.array([table.get(str(int(v)), 0.0) for v in frame[col]], dtype=float)
         return eff
 
+    def probabilities(self, X: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+        """Point probabilities for a design matrix ``X`` already in ``info.x_names`` order;
+        ``frame`` supplies what the link needs besides X (Cox: the row's duration or year)."""
+        return self._prob(np.asarray(X, dtype=float), self.params_[None, :], frame, "mean")[0]
+
     def predict(self, frame: pd.DataFrame, *, lag: bool = False, baseline: str = "mean") -> pd.Series | pd.DataFrame:
         """Predicted onset probabilities for the rows of ``frame``.
 

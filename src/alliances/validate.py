@@ -1,0 +1,278 @@
+"""Out-of-sample validation of onset models: rolling origins and leave-one-era-out.
+
+A predicted probability of a rare event means little until it has been checked on years
+the model did not see. For one specification this module:
+
+- **rolling origin**: fits every estimator on the outcome years up to an origin T and
+  predicts the at-risk dyad-years of T+1 .. T+h; origins run every ``step`` years from
+  ``first_origin`` (1850 by default) to the last year before the sample ends;
+- **leave one era out**: fits on every era but one (1816-1870, 1871-1913, 1914-1945,
+  1946-1989, 1990-) and predicts the era left out;
+- scores each model and two benchmarks, the at-risk **base rate** of the training years
+  and a **duration-only** logit (cubic in the years since the dyad's last tie), with the
+  Brier score, log score, ROC AUC, precision-recall AUC and Brier skill against the base
+  rate, plus calibration tables (pooled and by era), reliability and separation plots;
+- writes every out-of-sample prediction (dyad, year, scheme, window, model, p, outcome)
+  to ``predictions.parquet`` so a reviewer can recompute each metric.
+
+Forecasts are conditional on the covariates observed (lagged one year as in fitting), as
+in most conflict-forecasting work; the time scale, period effects (a later period takes the
+last training period's effect) and time controls follow the specification. Variance
+options do not change point predictions, so models are fitted with ``cluster = "none"``.
+Each (window, model) pair is one Dask task; workers build the estimation frame once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .errors import AlliancesError
+from .models import Spec
+from .models.catalog import VALIDATED_ESTIMATORS, info as estimator_info
+from .models.design import Design, DesignInfo, design_matrix, restrict_periods, time_control_columns
+from .models.errors import ModelError
+
+ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
+BENCHMARKS = ("base_rate", "duration_only")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Training and test years of one out-of-sample check."""
+
+    scheme: str  # "rolling" or "era"
+    label: str
+    test: tuple[int, int]
+    train_through: int | None = None  # rolling: train on years <= this (the origin)
+
+    def train_mask(self, year: np.ndarray) -> np.ndarray:
+        if self.scheme == "rolling":
+            return year <= self.train_through
+        return (year < self.test[0]) | (year > self.test[1])
+
+    def test_mask(self, year: np.ndarray) -> np.ndarray:
+        return (year >= self.test[0]) & (year <= self.test[1])
+
+
+def windows(first: int, last: int, *, first_origin: int = 1850, step: int = 10, horizon: int = 10,
+            eras: Sequence[tuple[int, int]] = ERAS) -> list[Window]:
+    """Rolling origins ``first_origin, +step, ...`` before ``last``, then one window per era."""
+    if step < 1 or horizon < 1:
+        raise AlliancesError(f"validation step and horizon must be positive; got step={step}, horizon={horizon}")
+    out = [Window("rolling", f"origin {t}", (t + 1, min(t + horizon, last)), t)
+           for t in range(max(first_origin, first + 1), last, step)]
+    for a, b in eras:
+        lo, hi = max(a, first), min(b, last)
+        if lo <= hi and (lo > first or hi < last):
+            out.append(Window("era", f"era {a}-{b if b < 2100 else ''}".rstrip("-") + ("" if b < 2100 else "-"),
+                              (lo, hi)))
+    if not out:
+        raise AlliancesError(f"no validation window fits the outcome years {first}-{last}")
+    return out
+
+
+# -- one task ------------------------------------------------------------------------------
+_DESIGNS: dict[tuple, Design] = {}
+
+
+def full_design(panel_path: str, spec_dict: dict) -> Design:
+    """The estimation frame of the whole sample (cached per process)."""
+    from .models.estimators import design_for
+    from .store import read_panel
+
+    key = (panel_path, repr(sorted(spec_dict.items())))
+    if key not in _DESIGNS:
+        _DESIGNS.clear()
+        spec = Spec.from_dict(spec_dict)
+        _DESIGNS[key] = design_for(read_panel(panel_path), spec, "logit")
+    return _DESIGNS[key]
+
+
+def _without_const(design: Design) -> Design:
+    info = DesignInfo(**{**design.info.__dict__, "x_names": tuple(n for n in design.info.x_names if n != "const"),
+                         "intercept": False})
+    return Design(design.frame, info, design.outcome, design.risk_set, design.n_risk_set, design.n_dropped_missing,
+                  design.notes, design.status)
+
+
+def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
+    y = train.frame["y"].to_numpy()
+    if name == "base_rate":
+        return np.full(len(test), y.mean())
+    import statsmodels.api as sm
+
+    def X(frame: pd.DataFrame) -> np.ndarray:
+        tc = time_control_columns(frame["_duration"].to_numpy(dtype=float), "cubic")
+        return np.column_stack([np.ones(len(frame)), *tc.values()])
+
+    res = sm.Logit(y, X(train.frame)).fit(method="newton", maxiter=100, disp=0)
+    if not res.mle_retvals.get("converged", False):
+        raise ModelError("duration-only benchmark: the logit did not converge")
+    return 1 / (1 + np.exp(-(X(test) @ np.asarray(res.params))))
+
+
+def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd.DataFrame:
+    """Fit ``model`` on the window's training years of ``design`` and predict its test years."""
+    from .models.estimators import fit_design
+
+    year = design.frame["year"].to_numpy()
+    train = restrict_periods(design.subset(window.train_mask(year)))
+    test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
+    if int(train.frame["y"].sum()) == 0:
+        raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
+    if model in BENCHMARKS:
+        p = _benchmark(model, train, test)
+    else:
+        est = estimator_info(model)
+        if not est.probabilities:
+            raise ModelError(f"{model} gives no absolute probabilities and cannot be validated out of sample")
+        res = fit_design(train if est.intercept else _without_const(train), spec, model)
+        frame = test.assign(**{res.info.duration: test["_duration"]}) if "_duration" in test else test
+        p = res.probabilities(design_matrix(test, res.info), frame)
+    return pd.DataFrame({"dyad_id": test["dyad_id"].to_numpy(), "year": test["year"].to_numpy(),
+                         "p": p, "outcome": test["y"].to_numpy().astype(np.int8)})
+
+
+def validate_task(panel_path: str, spec_dict: dict, model: str, window: Window) -> dict:
+    """One (window, model) pair, run on a worker; returns the predictions or the error."""
+    from threadpoolctl import threadpool_limits
+
+    try:
+        with threadpool_limits(limits=1):
+            frame = predict_window(full_design(panel_path, spec_dict), Spec.from_dict(spec_dict), model, window)
+        return {"ok": True, "frame": frame}
+    except (AlliancesError, np.linalg.LinAlgError) as exc:
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+# -- the whole validation ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Validation:
+    """Out-of-sample predictions, scores and calibration of one specification."""
+
+    spec: Spec
+    predictions: pd.DataFrame
+    scores: pd.DataFrame
+    calibration: pd.DataFrame
+    calibration_by_era: pd.DataFrame
+    failures: pd.DataFrame
+    windows: tuple[Window, ...]
+
+    @property
+    def best(self) -> str | None:
+        """The estimator with the highest pooled rolling-origin log score (benchmarks excluded)."""
+        s = self.scores[(self.scores["scheme"] == "rolling") & (self.scores["window"] == "pooled")
+                        & ~self.scores["model"].isin(BENCHMARKS)]
+        return None if s.empty else str(s.sort_values(["log_score", "model"], ascending=[False, True])["model"].iloc[0])
+
+
+def _scores(pred: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for scheme, by_scheme in pred.groupby("scheme", sort=True):
+        groups = [*by_scheme.groupby(["window", "model"], sort=True), *(
+            (("pooled", m), g) for m, g in by_scheme.groupby("model", sort=True))]
+        for (window, model), g in groups:
+            p, y = g["p"].to_numpy(), g["outcome"].to_numpy()
+            ref = by_scheme[(by_scheme["model"] == "base_rate") & by_scheme["window"].isin(g["window"].unique())]
+            row = {"scheme": scheme, "window": window, "model": model, **metrics.summary(p, y)}
+            same = ref.set_index(["window", "dyad_id", "year"])["p"]
+            aligned = same.reindex(pd.MultiIndex.from_frame(g[["window", "dyad_id", "year"]])).to_numpy()
+            row["brier_skill"] = metrics.brier_skill(p, y, aligned) if not np.isnan(aligned).any() else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _era_of(year: np.ndarray) -> np.ndarray:
+    labels = np.array([f"{a}-{b if b < 2100 else ''}" for a, b in ERAS], dtype=object)
+    idx = np.searchsorted(np.array([a for a, _ in ERAS]), year, side="right") - 1
+    return labels[np.clip(idx, 0, len(ERAS) - 1)]
+
+
+def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rolling = pred[pred["scheme"] == "rolling"]
+    tables = []
+    for model, g in rolling.groupby("model", sort=True):
+        t = metrics.calibration_table(g["p"].to_numpy(), g["outcome"].to_numpy())
+        t.insert(0, "model", model)
+        tables.append(t)
+    by_era = (rolling.assign(era=_era_of(rolling["year"].to_numpy()))
+              .groupby(["model", "era"], sort=True)
+              .agg(n=("p", "size"), events=("outcome", "sum"), mean_p=("p", "mean"), observed=("outcome", "mean"))
+              .reset_index())
+    by_era["ratio"] = by_era["mean_p"] / by_era["observed"].where(by_era["observed"] > 0)
+    return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()), by_era
+
+
+def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None, *,
+                   first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
+                   jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None) -> Validation:
+    """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file."""
+    from .replicate import run_tasks
+
+    say = progress or (lambda _m: None)
+    models = list(estimators or VALIDATED_ESTIMATORS)
+    for m in models:
+        if not estimator_info(m).probabilities:
+            raise ModelError(f"{m} gives no absolute probabilities and cannot be validated out of sample; "
+                             f"choose from {', '.join(VALIDATED_ESTIMATORS)}")
+    spec = dataclasses.replace(spec, cluster="none")  # point predictions do not depend on the variance
+    design = full_design(str(panel_path), spec.to_dict())
+    first, last = design.years
+    wins = windows(first, last, first_origin=first_origin, step=step, horizon=horizon, eras=ERAS if eras else ())
+    say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(models) + len(BENCHMARKS)} models "
+        f"(outcome years {first}-{last})")
+    tasks = [(str(panel_path), spec.to_dict(), m, w) for w in wins for m in [*models, *BENCHMARKS]]
+    results = run_tasks(validate_task, tasks, jobs, scheduler, say, label=lambda t: f"{t[3].label} / {t[2]}")
+    frames, failures = [], []
+    for (_, _, model, w), res in zip(tasks, results):
+        if res["ok"]:
+            frames.append(res["frame"].assign(scheme=w.scheme, window=w.label, origin=w.train_through, model=model))
+        else:
+            failures.append({"scheme": w.scheme, "window": w.label, "model": model, "error": res["error"]})
+    if not frames:
+        raise ModelError("no validation window could be fitted: " + "; ".join(f["error"] for f in failures[:3]))
+    pred = pd.concat(frames, ignore_index=True)
+    pred["origin"] = pred["origin"].astype("Int16")
+    pred.insert(0, "ccode2", (pred["dyad_id"] % 1000).astype(np.int16))
+    pred.insert(0, "ccode1", (pred["dyad_id"] // 1000).astype(np.int16))
+    pred = pred[["ccode1", "ccode2", "dyad_id", "year", "scheme", "window", "origin", "model", "p", "outcome"]]
+    pred = pred.sort_values(["scheme", "window", "model", "dyad_id", "year"], ignore_index=True)
+    calib, by_era = _calibration(pred)
+    return Validation(spec, pred, _scores(pred), calib, by_era,
+                      pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins))
+
+
+def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = True) -> dict[str, Path]:
+    """``predictions.parquet`` (with the spec and windows in its metadata), ``scores``,
+    ``calibration``, ``calibration_by_era`` and ``failures`` as CSV and Markdown, and the
+    reliability and separation figures."""
+    from .predict import write_frame
+    from .report import write_tables
+
+    out = Path(out_dir)
+    meta = {"spec": v.spec.to_dict(), "windows": [dataclasses.asdict(w) for w in v.windows],
+            "benchmarks": list(BENCHMARKS), "best_model": v.best,
+            "note": "out-of-sample predictions; recompute any metric from p and outcome"}
+    paths = {"predictions": write_frame(v.predictions, out / "predictions.parquet", meta)}
+    write_tables({"scores": v.scores, "calibration": v.calibration, "calibration_by_era": v.calibration_by_era,
+                  "failures": v.failures}, out)
+    if figures:
+        from .figures import reliability_figure, separation_figure
+
+        rolling = v.predictions[v.predictions["scheme"] == "rolling"]
+        tables = {m: g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
+        reliability_figure(tables, out / "reliability", f"Out-of-sample calibration: {v.spec.name or v.spec.outcome}, "
+                           "rolling origins")
+        for model, g in rolling.groupby("model", sort=True):
+            separation_figure(g["p"].to_numpy(), g["outcome"].to_numpy(), out / f"separation_{model}",
+                              f"Separation plot: {model}, rolling-origin forecasts")
+    return paths

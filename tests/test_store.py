@@ -60,6 +60,36 @@ def test_read_panel_roundtrip(written, panel):
     assert back.attrs["alliances"]["rows"] == len(panel)
     assert back["tie"].dtype.name == "category"
     pd.testing.assert_series_equal(back["cinc1"], panel["cinc1"])
+    # nullable outcomes come back nullable (Arrow ints with nulls would otherwise read as float64)
+    for col in ("alliance_onset", "alliance_new_bilat", "alliance_onset_agreement", "alliance_onset_size"):
+        assert back[col].dtype == panel[col].dtype, col
+        pd.testing.assert_series_equal(back[col], panel[col])
+    assert pq.read_schema(written["dyad_years"]).field("alliance_onset").type == pa.int8()
+    assert pq.read_schema(written["dyad_years"]).field("alliance_onset_atopids").type == pa.list_(pa.int32())
+    assert back["alliance_onset_atopids"].isna().sum() == panel["alliance_onset_atopids"].isna().sum() > 0
+
+
+def test_agreement_table_file(written, build_result):
+    path = written["agreements"]
+    assert path.name == "agreements.parquet" and path.parent == written["dyad_years"].parent
+    meta = store.read_metadata(path)
+    assert meta["table"] == "agreements" and meta["build"]["rows"] == len(build_result.agreement_table)
+    schema = pq.read_schema(path)
+    assert [c["name"] for c in meta["codebook"]] == schema.names
+    assert schema.field("members").type == pa.list_(pa.int16())
+    assert schema.field("alliance_onsets").type == pa.int32()
+    back = alliances.read_panel(path)
+    assert back["alliance_onsets"].dtype == "Int32" and back["end_year"].dtype == "Int16"
+    assert back["atopid"].is_monotonic_increasing
+    assert list(back.set_index("atopid").loc[2550, "founding_great_powers"]) == [2, 200, 365]
+
+
+def test_export_keeps_nulls_and_lists(written, tmp_path):
+    out = store.export_panel(written["agreements"], "csv", tmp_path / "agreements.csv")
+    text = pd.read_csv(out, dtype=str, keep_default_na=False).set_index("atopid")
+    assert text.loc["3180", "end_year"] == "" and text.loc["3200", "end_year"] == "1980"
+    assert text.loc["2550", "founding_great_powers"] == "2;200;365"
+    assert text.loc["1005", "alliance_onsets"] == "" and text.loc["3180", "alliance_onsets"] == "409"
 
 
 def test_read_panel_refuses_foreign_files(tmp_path):

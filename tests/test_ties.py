@@ -10,12 +10,13 @@ from alliances.ties import OBLIGATIONS
 from conftest import dyad
 
 
-def expected_levels(members: pd.DataFrame, a: int, b: int, years, *, peace: bool = False) -> pd.Series:
+def expected_levels(members: pd.DataFrame, a: int, b: int, years, *, peace: bool = False,
+                    bilat: bool = False) -> pd.Series:
     """Tie level per year straight from the raw rows (year-level overlap, either pledge)."""
     rows = members[members["member"].isin([a, b])]
     level = pd.Series(0, index=list(years))
     for (atopid, phase), g in rows.groupby(["atopid", "phase"]):
-        if set(g["member"]) != {a, b} or (peace and g["wartime"].max() == 1):
+        if set(g["member"]) != {a, b} or (peace and g["wartime"].max() == 1) or (bilat and g["bilat"].max() == 0):
             continue
         ga, gb = g[g["member"] == a].iloc[0], g[g["member"] == b].iloc[0]
         end = lambda r: 2022 if r["yrexit"] == 0 else r["yrexit"]  # noqa: E731 - carried forward
@@ -36,6 +37,10 @@ def test_tie_levels_match_raw_atop_rows(panel, atop_members, a, b):
     assert (codes == want).all(), codes[codes != want].head()
     want_peace = expected_levels(atop_members, a, b, got.index, peace=True)
     assert ((got["alliance_peace"] == 1) == (want_peace == 3)).all()
+    want_bilat = expected_levels(atop_members, a, b, got.index, bilat=True)
+    assert ((got["alliance_bilat"] == 1) == (want_bilat == 3)).all()
+    assert ((got["alignment_bilat"] == 1) == (want_bilat == 2)).all()
+    assert ((got["any_tie_bilat"] == 1) == (want_bilat >= 1)).all()
 
 
 def test_china_russia_history(panel):
@@ -70,20 +75,29 @@ def test_asymmetric_pledge_france_belgium_1832(panel):
 def test_onsets_only_where_the_definitions_say(panel):
     same = np.r_[False, (panel["dyad_id"].to_numpy()[1:] == panel["dyad_id"].to_numpy()[:-1])
                  & (panel["year"].to_numpy()[1:] == panel["year"].to_numpy()[:-1] + 1)]
-    for status, onset in (("alliance", "alliance_onset"), ("alignment", "alignment_onset"),
-                          ("any_tie", "tie_onset"), ("alliance_peace", "alliance_onset_peace")):
-        s = panel[status].to_numpy()
-        prev = np.where(same, np.r_[0, s[:-1]], 0)
-        assert (panel[onset].to_numpy() == ((s == 1) & (prev == 0))).all(), onset
+    covered = panel["year"].to_numpy() <= 2016  # ATOP 4.01; later onsets are null (test_outcomes.py)
+    for sfx in ("", "_peace", "_bilat"):
+        for status, onset in (("alliance", "alliance_onset"), ("alignment", "alignment_onset"),
+                              ("any_tie", "tie_onset")):
+            s = panel[f"{status}{sfx}"].to_numpy()
+            prev = np.where(same, np.r_[0, s[:-1]], 0)
+            got = panel[f"{onset}{sfx}"]
+            assert got[covered].notna().all() and got[~covered].isna().all(), onset + sfx
+            want = ((s == 1) & (prev == 0))[covered]
+            assert (got[covered].to_numpy(dtype=int) == want).all(), onset + sfx
     assert (panel.loc[panel["alliance_new"] == 1, "alliance"] == 1).all()
     assert (panel.loc[panel["alignment_new"] == 1, "consul"] == 1).all()
+    assert (panel.loc[panel["alliance_new_bilat"] == 1, "alliance_bilat"] == 1).all()
+    assert (panel["alliance_bilat"] <= panel["alliance"]).all() and (panel["any_tie_bilat"] <= panel["any_tie"]).all()
     assert (panel["years_since_alliance"] >= 1).all()
     assert (panel["years_since_alliance3"] == panel["years_since_alliance"].astype(np.int64) ** 3).all()
 
 
 def test_no_new_agreements_past_atop_coverage(panel):
     late = panel[panel["year"] > 2016]
-    assert late[["alliance_new", "alignment_new"]].eq(0).all().all()
+    new = [f"{n}{s}" for n in ("alliance_new", "alignment_new") for s in ("", "_peace", "_bilat")]
+    assert late[new].isna().all().all()  # unknown, not 0
+    assert panel.loc[panel["year"] == 2016, new].notna().all().all()
 
 
 def test_obligations_agree_with_atop_51_dyad_years(panel, data_dir):

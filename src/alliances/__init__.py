@@ -8,6 +8,7 @@ Data flow (one module per stage): ``sources`` -> ``panel`` -> ``ties`` -> ``powe
 __version__ = "0.1.0"
 
 from .build import build_panel, run  # noqa: E402
+from .outcomes import onset_sources  # noqa: E402
 from .store import read_panel, write_build  # noqa: E402
 
-__all__ = ["__version__", "build_panel", "read_panel", "run", "write_build"]
+__all__ = ["__version__", "build_panel", "onset_sources", "read_panel", "run", "write_build"]

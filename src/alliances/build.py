@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .codebook import Column, agreement_dyad_columns, dyad_year_columns
+from .census import agreement_table
+from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_columns, dyad_year_columns
 from .context import MISSING, BuildContext
 from .cow_alliance import add_cow_alliance
 from .errors import PanelError
 from .geography import add_geography, capital_years
-from .outcomes import add_outcomes
+from .outcomes import add_onset_agreements, add_outcomes
 from .panel import dyad_years, to_directed
 from .power import add_power
 from .regime import add_regime
@@ -34,11 +35,16 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Build:
-    """The outputs of one build and the context that records their provenance."""
+    """The outputs of one build and the context that records their provenance.
+
+    ``agreements`` is the agreement-dyad table (``agreement_dyads.parquet``);
+    ``agreement_table`` has one row per ATOP agreement (``agreements.parquet``).
+    """
 
     panel: pd.DataFrame
     agreements: pd.DataFrame
     metadata: dict
+    agreement_table: pd.DataFrame | None = None
 
 
 def run(
@@ -49,7 +55,7 @@ def run(
     paths: dict[str, str | os.PathLike] | None = None,
     progress: Progress | None = None,
 ) -> Build:
-    """Build the dyad-year panel and the agreement-dyad table.
+    """Build the dyad-year panel, the agreement-dyad table and the agreement table.
 
     ``paths`` maps source keys (see ``alliances.sources.REGISTRY``) to explicit files, for
     example ``{"atop_members": "atop5_1m.csv"}``; other sources come from ``data_dir``.
@@ -61,7 +67,7 @@ def run(
     say(f"state system {ctx.start}-{ctx.end}")
     panel = dyad_years(ctx)
     say(f"ATOP ties ({len(panel):,} undirected dyad-years)")
-    panel, agreements = add_ties(panel, ctx)
+    panel, agreements, agreement_years = add_ties(panel, ctx)
     say("capabilities and major powers (NMC, COW majors)")
     panel = add_power(panel, ctx)
     say("geography (contiguity, capitals, minimum distance)")
@@ -78,12 +84,16 @@ def run(
         panel = to_directed(panel)
     panel = orient(panel, ctx.directed)
     say("onsets and durations")
-    panel = add_outcomes(panel)
+    panel = add_outcomes(panel, ctx.coverage_end("atop_members"))
+    panel = add_onset_agreements(panel, agreement_years, ctx.directed)
+    del agreement_years
     panel = add_extension_flags(panel, ctx)
     panel = conform(panel, dyad_year_columns(), "dyad_years")
     agreements = conform(agreements, agreement_dyad_columns(), "agreement_dyads")
+    say("agreement table")
+    table = conform(agreement_table(ctx, panel), agreement_columns(), "agreements")
     meta = build_metadata(ctx, panel)
-    return Build(panel, agreements, meta)
+    return Build(panel, agreements, meta, table)
 
 
 def build_panel(start: int = 1816, end: int = 2022, directed: bool = False,
@@ -126,8 +136,10 @@ def conform(frame: pd.DataFrame, columns: list[Column], table: str) -> pd.DataFr
             if s.isna().any() and col.dtype != "float64":
                 raise PanelError(f"{table}.{col.name}: declared {col.dtype} but holds missing values")
             s = s.astype(col.dtype)
+        elif col.dtype in NULLABLE_INTS and s.dtype != col.dtype:
+            s = s.astype(col.dtype)
         out[col.name] = s
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # no consolidation copy: the build's peak memory is here otherwise
 
 
 def build_metadata(ctx: BuildContext, panel: pd.DataFrame) -> dict:

@@ -3,7 +3,11 @@ and the generated ``datasets/codebook.md``.
 
 Each stage module (``panel``, ``ties``, ``outcomes``, ``power``, ``geography``, ``threat``,
 ``regime``) declares the columns it adds in a module-level ``COLUMNS`` list; this module
-collects them in data-flow order.
+collects them in data-flow order. ``ties.AGREEMENT_COLUMNS`` declares
+``agreement_dyads.parquet`` and ``census.AGREEMENTS_COLUMNS`` ``agreements.parquet``.
+
+Types are pandas/Arrow names: ``int8`` ... ``float64``, ``bool``, ``category``, ``date32``,
+``list<int32>``; ``Int8``/``Int16``/``Int32`` are nullable integers (null = unknown).
 """
 
 from __future__ import annotations
@@ -61,6 +65,16 @@ def agreement_dyad_columns() -> list[Column]:
     from . import ties
 
     return list(ties.AGREEMENT_COLUMNS)
+
+
+def agreement_columns() -> list[Column]:
+    """All columns of ``agreements.parquet`` (one row per ATOP agreement)."""
+    from . import census
+
+    return list(census.AGREEMENTS_COLUMNS)
+
+
+NULLABLE_INTS = ("Int8", "Int16", "Int32")  # pandas nullable integer dtypes used in the declarations
 
 
 def to_frame(columns: list[Column]) -> pd.DataFrame:

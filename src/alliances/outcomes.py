@@ -1,29 +1,46 @@
-"""Status, onsets and duration counters of each tie type (theory.md).
+"""Status, onsets, duration counters and the agreements behind each onset (theory.md).
 
 Status outcomes count the *status switching on* in the dyad; ``*_new`` outcomes count the
 *signing of a new agreement* whatever the status (a dyad can sign a new defence pact while
-an older one is in force: the 1950 Sino-Soviet treaty replaced the 1945 one). Peacetime
-variants (``*_peace``) ignore agreements ATOP codes ``wartime = 1``.
+an older one is in force: the 1950 Sino-Soviet treaty replaced the 1945 one). Each outcome
+comes in the variants of :data:`alliances.ties.VARIANTS`: all agreements, peacetime only
+(``*_peace``: ATOP ``wartime = 0``) and bilateral only (``*_bilat``: ATOP ``bilat = 1``).
 
 Onset rule: status is 1 this year and 0 in the previous year, where a dyad with no row in
 the previous year (first year, or re-entry after a gap) counts as 0 there. Onsets in a
 dyad's first year are therefore left-censored; ``dyad_first_year`` lets users drop them.
 
+Past ATOP coverage (the release's last year, ``ctx.coverage_end("atop_members")``) ties are
+only carried forward and no new agreement is observed, so every onset and new-agreement
+outcome is missing (null) there, never 0; status and duration columns are carried forward.
+
 Duration: ``years_since_X`` = year minus the last earlier year with X in force, or minus
 (the dyad's first panel year - 1) if X was never in force; so the first year at risk
 after a spell (or after entry) is 1. Squares and cubes follow Carter and Signorino (2010).
+
+Onset agreements: on rows where an onset is 1, ``{onset}_agreement`` names the primary
+agreement that produced it: among the agreements of the variant's subset in force in the
+dyad that year at the onset's level (alliance: the agreement-dyad level is alliance;
+alignment: alignment; tie: any obligation), the one with the most member states (distinct
+members of the atopid over all its phases), ties broken by the smallest atopid.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
 
 from .codebook import Column
+from .errors import PanelError
+from .keys import dyad_id, lookup, year_key
 from .panel import previous_row_is_last_year
+from .ties import VARIANTS, _list_column
 
 ATOP = ("atop_members",)
 EXT = "follows the carried-forward ATOP ties past coverage"
+EXT_UNKNOWN = "missing past ATOP coverage (the release's last year): no new agreement is observed there"
 
 _STATUS = {  # name -> (level test on the tie level code 0..3, description)
     "alliance": (lambda lv: lv == 3, "an alliance (defense or offense obligation) is in force"),
@@ -32,26 +49,35 @@ _STATUS = {  # name -> (level test on the tie level code 0..3, description)
 }
 _ONSET_NAME = {"alliance": "alliance_onset", "alignment": "alignment_onset", "any_tie": "tie_onset"}
 _SINCE_NAME = {"alliance": "years_since_alliance", "alignment": "years_since_alignment", "any_tie": "years_since_tie"}
+_LEVEL_TEXT = {"alliance": "at alliance level (defense or offense)",
+               "alignment": "at alignment level (consultation without defense/offense)",
+               "any_tie": "with any obligation"}
+MEMBERS_TEXT = ("member count = number of distinct member states of the atopid over all its phases in the ATOP "
+                "member file")
+
+#: every onset and new-agreement outcome (null past ATOP coverage)
+ONSETS = tuple(f"{_ONSET_NAME[s]}{v.suffix}" for v in VARIANTS for s in _STATUS)
+EVENTS = ONSETS + tuple(f"{n}{v.suffix}" for v in VARIANTS for n in ("alliance_new", "alignment_new"))
 
 
 def _columns() -> list[Column]:
     cols: list[Column] = []
-    for peace in ("", "_peace"):
-        note = " (peacetime agreements only: ATOP wartime = 0)" if peace else ""
+    for variant in VARIANTS:
+        sfx, note = variant.suffix, variant.note
         for status, (_, desc) in _STATUS.items():
-            cols.append(Column(f"{status}{peace}", "int8", f"1 if {desc}{note}", sources=ATOP, extension=EXT))
+            cols.append(Column(f"{status}{sfx}", "int8", f"1 if {desc}{note}", sources=ATOP, extension=EXT))
         for status in _STATUS:
             cols.append(Column(
-                f"{_ONSET_NAME[status]}{peace}", "int8",
-                f"1 if `{status}{peace}` is 1 this year and was 0 (or the dyad absent) the previous year{note}",
-                sources=ATOP, extension=EXT))
-        cols.append(Column(f"alliance_new{peace}", "int8",
+                f"{_ONSET_NAME[status]}{sfx}", "Int8",
+                f"1 if `{status}{sfx}` is 1 this year and was 0 (or the dyad absent) the previous year{note}",
+                sources=ATOP, extension=EXT_UNKNOWN))
+        cols.append(Column(f"alliance_new{sfx}", "Int8",
                            "1 if an agreement with a defense or offense obligation in the dyad enters into force "
                            f"this year (first year of that atopid at alliance level), whatever the status{note}",
-                           sources=ATOP, extension=EXT))
-        cols.append(Column(f"alignment_new{peace}", "int8",
+                           sources=ATOP, extension=EXT_UNKNOWN))
+        cols.append(Column(f"alignment_new{sfx}", "Int8",
                            "1 if an agreement with a consultation obligation but no defense/offense obligation in "
-                           f"the dyad enters into force this year{note}", sources=ATOP, extension=EXT))
+                           f"the dyad enters into force this year{note}", sources=ATOP, extension=EXT_UNKNOWN))
     for status in _STATUS:
         base = _SINCE_NAME[status]
         cols.append(Column(base, "int16", f"years since `{status}` was last in force in the dyad, or since the "
@@ -59,10 +85,38 @@ def _columns() -> list[Column]:
                            extension=EXT))
         cols.append(Column(f"{base}2", "int32", f"{base} squared", unit="years^2", sources=ATOP, extension=EXT))
         cols.append(Column(f"{base}3", "int64", f"{base} cubed", unit="years^3", sources=ATOP, extension=EXT))
-    for status in _STATUS:
-        cols.append(Column(f"{_SINCE_NAME[status]}_peace", "int16", f"years since `{status}_peace` was last in "
-                           "force (peacetime agreements only), or since the dyad entered the panel; the duration "
-                           "counter of the peacetime outcomes", unit="years", sources=ATOP, extension=EXT))
+    for variant in VARIANTS[1:]:
+        sfx, note = variant.suffix, variant.note
+        for status in _STATUS:
+            cols.append(Column(f"{_SINCE_NAME[status]}{sfx}", "int16", f"years since `{status}{sfx}` was last in "
+                               f"force{note}, or since the dyad entered the panel; the duration counter of the "
+                               f"`{sfx}` outcomes", unit="years", sources=ATOP, extension=EXT))
+    for variant in VARIANTS:
+        sfx, note = variant.suffix, variant.note
+        for status in _STATUS:
+            onset = f"{_ONSET_NAME[status]}{sfx}"
+            cols.append(Column(
+                f"{onset}_agreement", "Int32",
+                f"where `{onset}` = 1: the primary agreement (atopid) that produced it, i.e. among the agreements"
+                f"{note or ''} in force in the dyad this year {_LEVEL_TEXT[status]}, the one with the most member "
+                f"states (ties: smallest atopid); {MEMBERS_TEXT}; null where `{onset}` is not 1",
+                sources=ATOP, extension=EXT_UNKNOWN))
+            if sfx:
+                continue
+            producing = (f"the agreements in force in the dyad this year {_LEVEL_TEXT[status]} "
+                         f"(those that produced the onset)")
+            cols += [
+                Column(f"{onset}_atopids", "list<int32>", f"where `{onset}` = 1: sorted atopids of {producing}; "
+                       f"null where `{onset}` is not 1", sources=ATOP, extension=EXT_UNKNOWN),
+                Column(f"{onset}_size", "Int16", f"where `{onset}` = 1: member count of `{onset}_agreement` "
+                       f"({MEMBERS_TEXT}); null where `{onset}` is not 1", unit="states", sources=ATOP,
+                       extension=EXT_UNKNOWN),
+                Column(f"{onset}_any_bilateral", "Int8", f"where `{onset}` = 1: 1 if any of {producing} has ATOP "
+                       f"bilat = 1, else 0; null where `{onset}` is not 1", sources=ATOP, extension=EXT_UNKNOWN),
+                Column(f"{onset}_all_wartime", "Int8", f"where `{onset}` = 1: 1 if every one of {producing} has "
+                       f"ATOP wartime = 1, else 0; null where `{onset}` is not 1", sources=ATOP,
+                       extension=EXT_UNKNOWN),
+            ]
     return cols
 
 
@@ -84,24 +138,142 @@ def years_since(frame: pd.DataFrame, status: np.ndarray) -> np.ndarray:
     return (year - (ref - shift)).astype(np.int16)
 
 
-def add_outcomes(panel: pd.DataFrame) -> pd.DataFrame:
-    """Add status, onset and duration columns from the tie levels set by ``ties.orient``."""
+_NUMPY_INT = {"Int8": np.int8, "Int16": np.int16, "Int32": np.int32}
+
+
+def _masked(values: np.ndarray, unknown: np.ndarray, dtype: str) -> pd.arrays.IntegerArray:
+    """Nullable integer array (``Int8``/``Int16``/``Int32``): ``values`` with nulls where ``unknown``."""
+    unknown = np.asarray(unknown, dtype=bool)
+    return pd.arrays.IntegerArray(np.where(unknown, 0, values).astype(_NUMPY_INT[dtype]), unknown.copy())
+
+
+def add_outcomes(panel: pd.DataFrame, coverage_end: int) -> pd.DataFrame:
+    """Add status, onset and duration columns from the tie levels set by ``ties.orient``.
+
+    ``coverage_end`` is the last year of the ATOP release (``ctx.coverage_end("atop_members")``):
+    later onsets and new agreements are unknown and set to null.
+    """
     had_row = previous_row_is_last_year(panel)
-    new_cols: dict[str, np.ndarray] = {}
-    for peace in ("", "_peace"):
-        level = panel[f"_level{peace}"].to_numpy()
+    unknown = panel["year"].to_numpy() > coverage_end
+    new_cols: dict[str, object] = {}
+    for variant in VARIANTS:
+        sfx = variant.suffix
+        level = panel[f"_level{sfx}"].to_numpy()
         for status, (test, _) in _STATUS.items():
             on = test(level)
             prev = np.r_[False, on[:-1]] & had_row
-            new_cols[f"{status}{peace}"] = on.astype(np.int8)
-            new_cols[f"{_ONSET_NAME[status]}{peace}"] = (on & ~prev).astype(np.int8)
+            new_cols[f"{status}{sfx}"] = on.astype(np.int8)
+            new_cols[f"{_ONSET_NAME[status]}{sfx}"] = _masked((on & ~prev).astype(np.int8), unknown, "Int8")
             since = years_since(panel, on)
             base = _SINCE_NAME[status]
-            if peace:
-                new_cols[f"{base}_peace"] = since
-            else:
-                new_cols[base] = since
+            new_cols[f"{base}{sfx}"] = since
+            if not sfx:
                 new_cols[f"{base}2"] = since.astype(np.int32) ** 2
                 new_cols[f"{base}3"] = since.astype(np.int64) ** 3
-    out = panel.drop(columns=["_level", "_level_peace"])
+        for name in ("alliance_new", "alignment_new"):
+            new_cols[f"{name}{sfx}"] = _masked(panel[f"{name}{sfx}"].to_numpy(), unknown, "Int8")
+    out = panel.drop(columns=[f"_level{v.suffix}" for v in VARIANTS]
+                     + [f"{n}{v.suffix}" for v in VARIANTS for n in ("alliance_new", "alignment_new")])
     return pd.concat([out, pd.DataFrame(new_cols, index=out.index)], axis=1)
+
+
+def _oriented(years: pd.DataFrame, directed: bool) -> pd.DataFrame:
+    """Agreement-dyad-years keyed like the panel's rows, with the level that row's pledges give.
+
+    Undirected: either member's pledges (``level_any``). Directed: row (A, B) carries A's
+    pledges, so (smaller, larger) takes ``level_by1`` and (larger, smaller) ``level_by2``.
+    """
+    keep = ["atopid", "wartime", "bilat", "size"]
+    c1, c2, yr = years["ccode1"].to_numpy(), years["ccode2"].to_numpy(), years["year"].to_numpy()
+    if not directed:
+        return years[keep].assign(key=year_key(dyad_id(c1, c2), yr), level=years["level_any"].to_numpy())
+    return pd.concat([
+        years[keep].assign(key=year_key(dyad_id(c1, c2), yr), level=years["level_by1"].to_numpy()),
+        years[keep].assign(key=year_key(dyad_id(c2, c1), yr), level=years["level_by2"].to_numpy()),
+    ], ignore_index=True)
+
+
+def _on_rows(values: np.ndarray, rows: np.ndarray, n: int, dtype: str) -> pd.arrays.IntegerArray:
+    """Nullable integer column of length ``n``: ``values`` at positions ``rows``, null elsewhere."""
+    out = np.zeros(n, dtype=_NUMPY_INT[dtype])
+    out[rows] = values
+    mask = np.ones(n, dtype=bool)
+    mask[rows] = False
+    return pd.arrays.IntegerArray(out, mask)
+
+
+def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: bool) -> pd.DataFrame:
+    """Add the ``{onset}_agreement`` columns (and, for the main onsets, the producing agreements).
+
+    ``years`` is the agreement-dyad-year table returned by :func:`alliances.ties.add_ties`.
+    Only the rows where an onset is 1 are looked at (a few thousand): their agreement-dyad-years
+    at the onset's level are sorted by (row, member count descending, atopid) and the first
+    per row is the primary agreement. Onsets past ATOP coverage are null, so are these.
+    """
+    cand = _oriented(years, directed)
+    pkey = year_key(panel["dyad_id"], panel["year"])
+    n = len(panel)
+    new_cols: dict[str, object] = {}
+    for variant in VARIANTS:
+        sub = cand[variant.mask(cand)]
+        for status, (test, _) in _STATUS.items():
+            onset = f"{_ONSET_NAME[status]}{variant.suffix}"
+            rows = np.flatnonzero(panel[onset].fillna(0).to_numpy() == 1)
+            on_keys = pkey[rows]
+            prod = sub[test(sub["level"].to_numpy()) & np.isin(sub["key"].to_numpy(), on_keys)]
+            # one row per (onset row, atopid): an agreement may reach the level in several phases
+            prod = prod.drop_duplicates(["key", "atopid"]).sort_values(["key", "size", "atopid"],
+                                                                       ascending=[True, False, True])
+            primary = prod.drop_duplicates("key")
+            at = pd.Index(primary["key"].to_numpy()).get_indexer(on_keys)  # onset row -> its primary agreement
+            if (at < 0).any():
+                raise PanelError(f"{onset}: {int((at < 0).sum())} onsets without an agreement of that level in "
+                                 "force (internal inconsistency between ties and outcomes)")
+            new_cols[f"{onset}_agreement"] = _on_rows(primary["atopid"].to_numpy()[at], rows, n, "Int32")
+            if variant.suffix:
+                continue
+            new_cols[f"{onset}_size"] = _on_rows(primary["size"].to_numpy()[at], rows, n, "Int16")
+            g = prod.groupby("key", sort=True)
+            for col, values in ((f"{onset}_any_bilateral", g["bilat"].max()),
+                                (f"{onset}_all_wartime", g["wartime"].min())):
+                new_cols[col] = _on_rows(values.to_numpy()[values.index.get_indexer(on_keys)], rows, n, "Int8")
+            ids = prod.sort_values(["key", "atopid"])
+            new_cols[f"{onset}_atopids"] = _list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy(),
+                                                        null_absent=True).set_axis(panel.index)
+    return pd.concat([panel, pd.DataFrame(new_cols, index=panel.index)], axis=1)
+
+
+def onset_sources(panel: pd.DataFrame, outcome: str = "alliance_onset",
+                  agreements: pd.DataFrame | str | os.PathLike = "datasets/agreements.parquet") -> pd.DataFrame:
+    """Which agreements produced the onsets of ``outcome`` in the panel rows given.
+
+    One row per primary agreement (``{outcome}_agreement``) with ``onsets`` (dyad-year
+    onsets it produced among these rows), ``share`` of all the rows' onsets,
+    ``cumulative_share`` (agreements sorted by onsets, most first; ties by atopid), and the
+    agreement's ATOP ``bilat``, ``wartime`` and ``size`` (distinct member states) from the
+    agreement table (``agreements.parquet`` written by ``alliances build``, or
+    ``Build.agreement_table``). Restrict the rows first, e.g. to ``year <= 2016`` or a
+    model's risk set; onsets past ATOP coverage are null and never counted.
+    """
+    col = f"{outcome}_agreement"
+    if outcome not in ONSETS or col not in panel.columns or outcome not in panel.columns:
+        raise PanelError(f"onset_sources needs an onset outcome with its agreement column; got {outcome!r} "
+                         f"(one of {', '.join(ONSETS)})")
+    if not isinstance(agreements, pd.DataFrame):
+        from .store import read_panel
+
+        agreements = read_panel(agreements)
+    ids = panel.loc[panel[outcome].fillna(0).to_numpy() == 1, col]
+    counts = ids.astype("int64").value_counts()
+    out = pd.DataFrame({"atopid": counts.index.to_numpy().astype(np.int32), "onsets": counts.to_numpy()})
+    out = out.sort_values(["onsets", "atopid"], ascending=[False, True], ignore_index=True)
+    total = int(out["onsets"].sum())
+    out["share"] = out["onsets"] / total if total else np.nan
+    out["cumulative_share"] = out["onsets"].cumsum() / total if total else np.nan
+    attrs = agreements.set_index("atopid")
+    missing = sorted(set(out["atopid"]) - set(attrs.index))
+    if missing:
+        raise PanelError(f"the agreement table lacks atopids {missing[:5]} of these onsets: is it from the same build?")
+    for name, src in (("bilat", "bilat"), ("wartime", "wartime"), ("size", "n_members")):
+        out[name] = attrs.loc[out["atopid"], src].to_numpy()
+    return out

@@ -6,7 +6,7 @@ Key-value metadata of each file (all JSON strings):
   extension rule);
 - ``alliances.build``: package version, build parameters, row count, the SHA-256, version,
   coverage and citation of every input, and the rule applied past each source's coverage;
-- ``alliances.table``: ``dyad_years`` or ``agreement_dyads``.
+- ``alliances.table``: ``dyad_years``, ``agreement_dyads`` or ``agreements``.
 
 Each Arrow field also carries its own ``description`` and ``unit`` so R's ``arrow`` and
 DuckDB show them. Nothing time-dependent is stored: two builds of the same inputs give
@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from .atomic import atomic_path
 from .build import Build
-from .codebook import Column, agreement_dyad_columns, dyad_year_columns, to_markdown
+from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_columns, dyad_year_columns, to_markdown
 from .errors import PanelError
 from .sources import REGISTRY
 
@@ -58,7 +58,11 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
 
 
 def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[str, Path]:
-    """Write ``dyad_years.parquet`` and ``agreement_dyads.parquet`` into ``out_dir``."""
+    """Write ``dyad_years.parquet``, ``agreement_dyads.parquet`` and ``agreements.parquet`` into ``out_dir``.
+
+    Each file is written to a temporary file and renamed; all tables are converted to Arrow
+    before the first file is written, so a conversion error leaves no file behind.
+    """
     out = Path(out_dir)
     paths = {"dyad_years": out / "dyad_years.parquet", "agreement_dyads": out / "agreement_dyads.parquet"}
     tables = {
@@ -66,6 +70,10 @@ def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[s
         "agreement_dyads": _table(build.agreements, agreement_dyad_columns(), "agreement_dyads",
                                   {**build.metadata, "rows": len(build.agreements)}),
     }
+    if build.agreement_table is not None:
+        paths["agreements"] = out / "agreements.parquet"
+        tables["agreements"] = _table(build.agreement_table, agreement_columns(), "agreements",
+                                      {**build.metadata, "rows": len(build.agreement_table)})
     for name, table in tables.items():
         write_parquet_atomic(table, paths[name])
     return paths
@@ -90,9 +98,17 @@ def read_panel(path: str | os.PathLike = "datasets/dyad_years.parquet", columns:
     """Read a panel written by :func:`write_build`; metadata lands in ``frame.attrs['alliances']``."""
     meta = read_metadata(path)
     frame = pd.read_parquet(path, columns=columns)
+    _restore_nullable(frame, meta["codebook"])
     frame.attrs["alliances"] = meta["build"]
     frame.attrs["alliances_table"] = meta["table"]
     return frame
+
+
+def _restore_nullable(frame: pd.DataFrame, codebook: list[dict]) -> None:
+    """Nullable integer columns (Arrow ints with nulls read as float64) back to their declared type."""
+    for entry in codebook:
+        if entry["dtype"] in NULLABLE_INTS and entry["name"] in frame.columns:
+            frame[entry["name"]] = frame[entry["name"]].astype(entry["dtype"])
 
 
 def codebook_markdown() -> str:
@@ -106,7 +122,12 @@ def codebook_markdown() -> str:
     ag = to_markdown(agreement_dyad_columns(), "Codebook: agreement_dyads.parquet", REGISTRY,
                      "One row per undirected dyad x ATOP agreement phase in which both states were members at "
                      "the same time; trace every tie in dyad_years to its atopid here.")
-    return dy + "\n" + ag
+    tb = to_markdown(agreement_columns(), "Codebook: agreements.parquet", REGISTRY,
+                     "One row per ATOP agreement (atopid), sorted by atopid: dates, members, founding members "
+                     "and founding great powers, ATOP bilat and wartime, obligations, tie level, and the dyad-year "
+                     "onsets it produced as primary agreement in the panel of the same build (see "
+                     "`alliance_onset_agreement` above; `alliances.onset_sources` gives the shares).")
+    return dy + "\n" + ag + "\n" + tb
 
 
 def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLike | None = None) -> Path:
@@ -120,9 +141,10 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
         raise PanelError(f"--format must be csv or dta, got {fmt!r}")
     meta = read_metadata(path)
     frame = pd.read_parquet(path)
+    _restore_nullable(frame, meta["codebook"])
     for col in frame.columns:
         if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
-            frame[col] = frame[col].map(lambda v: ";".join(str(int(x)) for x in v))
+            frame[col] = frame[col].map(lambda v: "" if v is None else ";".join(str(int(x)) for x in v))
         elif frame[col].dtype == bool:
             frame[col] = frame[col].astype("int8")
         elif str(frame[col].dtype).startswith("date32") or frame[col].dtype == object:
@@ -136,7 +158,7 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
             for col in frame.columns:
                 if str(frame[col].dtype) == "category" and col not in ("tie",):
                     frame[col] = frame[col].astype(str)
-                if str(frame[col].dtype) == "Int16":
+                if str(frame[col].dtype) in NULLABLE_INTS:
                     frame[col] = frame[col].astype("float64")
             frame.to_stata(tmp, write_index=False, version=118, variable_labels=labels,
                            data_label=f"alliances {meta['build']['version']} {meta['table']}"[:80])

@@ -25,6 +25,8 @@ carried forward (rule ``carry_forward``); no new agreement can appear.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +38,33 @@ from .keys import expand_years, lookup, year_key
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 LEVELS = ("none", "coordination", "alignment", "alliance")
 EXT = "carried forward past ATOP coverage for agreements in force at its end (yrexit = 0)"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A subset of ATOP agreements from which a family of outcomes is built.
+
+    ``suffix`` names the outcomes (``alliance{suffix}``, ``alliance_onset{suffix}``, ...);
+    the subset keeps agreements whose ATOP ``column`` equals ``value`` (all when ``column``
+    is None). The frame passed to :meth:`mask` must have that column.
+    """
+
+    suffix: str
+    note: str
+    column: str | None = None
+    value: int = 0
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.column is None:
+            return np.ones(len(frame), dtype=bool)
+        return (frame[self.column] == self.value).to_numpy()
+
+
+VARIANTS = (
+    Variant("", ""),
+    Variant("_peace", " (peacetime agreements only: ATOP wartime = 0)", "wartime", 0),
+    Variant("_bilat", " (bilateral agreements only: ATOP bilat = 1)", "bilat", 1),
+)
 
 AGREEMENT_COLUMNS = [
     Column("atopid", "int32", "ATOP agreement identifier", sources=("atop_members",)),
@@ -100,7 +129,8 @@ def agreement_dyads(ctx: BuildContext) -> pd.DataFrame:
     """One row per undirected dyad x agreement phase with overlapping membership."""
     src = ctx.source("atop_members")
     cov_end = ctx.extend("atop_members", CARRY_FORWARD,
-                         note="agreements with yrexit = 0 stay in force; no new agreements past coverage")
+                         note="agreements with yrexit = 0 stay in force; no new agreements past coverage, so "
+                         "onset and new-agreement outcomes are missing there")
     m = src.frame
     open_ = pd.to_numeric(m["yrexit"], errors="coerce").fillna(0).to_numpy() == 0
     mem = pd.DataFrame(
@@ -158,6 +188,12 @@ def _level(flags: dict) -> np.ndarray:
     ).astype(np.int8)
 
 
+def member_counts(ctx: BuildContext) -> pd.Series:
+    """Number of distinct member states of each atopid over all its phases (index atopid)."""
+    m = ctx.source("atop_members").frame
+    return m.groupby(m["atopid"].astype(np.int32))["member"].nunique().astype(np.int16)
+
+
 def _agreement_years(agr: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     """Expand agreement-dyads to agreement-dyad-years within the panel's years."""
     last = np.where(agr["in_force_at_end"], max(ctx.end, int(agr["end_year"].max())), agr["end_year"])
@@ -167,7 +203,7 @@ def _agreement_years(agr: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     first = agr["start_year"].to_numpy()
     last = np.minimum(last, ctx.end)
     idx, year = expand_years(first, last)
-    cols = ["atopid", "ccode1", "ccode2", "wartime"] + [f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]
+    cols = ["atopid", "ccode1", "ccode2", "wartime", "bilat"] + [f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]
     e = agr[cols].iloc[idx].reset_index(drop=True)
     e["year"] = year.astype(np.int16)
     e["dyad_id"] = e["ccode1"].astype(np.int32) * 1000 + e["ccode2"].astype(np.int32)
@@ -184,58 +220,79 @@ def _first_years(e: pd.DataFrame, level_col: str, target: int) -> np.ndarray:
     return np.unique(year_key(sub["dyad_id"], sub["year"]))
 
 
-def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _take(pos: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values[pos]`` as int8, 0 where ``pos`` is -1 (key absent)."""
+    out = np.asarray(values).astype(np.int8)[np.maximum(pos, 0)]
+    out[pos < 0] = 0
+    return out
+
+
+def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Add per-member pledge flags and agreement counts to an undirected panel.
 
     Returns the panel (with internal ``*_by1``/``*_by2`` and ``*_new_*`` columns that
-    :func:`orient` turns into the published columns) and the agreement-dyad table.
+    :func:`orient` turns into the published columns), the agreement-dyad table, and the
+    agreement-dyad-years (``atopid ccode1 ccode2 year wartime bilat size level_by1
+    level_by2 level_any``) from which :func:`alliances.outcomes.add_onset_agreements`
+    finds the agreements behind each onset.
     """
     agr = agreement_dyads(ctx)
     e = _agreement_years(agr, ctx)
     pkey = year_key(panel["dyad_id"], panel["year"])
     ekey = year_key(e["dyad_id"], e["year"])
-    for suffix, mask in (("", np.ones(len(e), bool)), ("_peace", (e["wartime"] == 0).to_numpy())):
+    pledges = [f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]
+    for variant in VARIANTS:
+        suffix = variant.suffix
+        mask = variant.mask(e)
         sub = e[mask]
         skey = ekey[mask]
-        grouped = sub.assign(key=skey).groupby("key", sort=True)
-        agg = grouped[[f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]].max()
-        for ob in OBLIGATIONS:
-            for k in (1, 2):
-                col = f"{ob}_by{k}"
-                # the suffix goes before _by1/_by2 so that panel.swap_pairs swaps these columns too
-                panel[f"{ob}{suffix}_by{k}"] = lookup(pkey, agg.index.to_numpy(), agg[col].to_numpy(),
-                                                      fill=0).astype(np.int8)
+        agg = sub[pledges].groupby(skey, sort=True).max()
+        keys = agg.index.to_numpy()
+        pos = pd.Index(keys).get_indexer(pkey)  # one lookup of the panel's keys per variant
+        for col in pledges:
+            # the suffix goes before _by1/_by2 so that panel.swap_pairs swaps these columns too
+            ob, k = col.rsplit("_by", 1)
+            panel[f"{ob}{suffix}_by{k}"] = _take(pos, agg[col].to_numpy())
         if not suffix:
             # asymmetric within one agreement (not after pooling agreements: US-Panama 1977+ has a
             # one-sided treaty beside the mutual Rio Treaty)
             one_sided = np.zeros(len(sub), dtype=bool)
             for ob in OBLIGATIONS:
                 one_sided |= (sub[f"{ob}_by1"] != sub[f"{ob}_by2"]).to_numpy()
-            asym = pd.Series(one_sided, index=skey).groupby(level=0).max()
-            panel["pledge_asymmetric"] = lookup(pkey, asym.index.to_numpy(), asym.to_numpy().astype(np.int8),
-                                                fill=0).astype(np.int8)
-            mutual = (sub["defense_by1"] & sub["defense_by2"]).groupby(skey).max()
-            panel["defense_mutual"] = lookup(pkey, mutual.index.to_numpy(), mutual.to_numpy(), fill=0).astype(np.int8)
+            per_key = pd.DataFrame({"asym": one_sided, "mutual": (sub["defense_by1"] & sub["defense_by2"]).to_numpy()
+                                    }).groupby(skey, sort=True).max()
+            panel["pledge_asymmetric"] = _take(pos, per_key["asym"].to_numpy())
+            panel["defense_mutual"] = _take(pos, per_key["mutual"].to_numpy())
         for orient in ("any", "by1", "by2"):
             for name, target in (("alliance_new", 3), ("alignment_new", 2)):
-                keys = _first_years(sub, f"level_{orient}", target)
-                panel[f"{name}{suffix}_{orient}"] = np.isin(pkey, keys).astype(np.int8)
+                # first years are keys of this variant's agreement-dyad-years, so flag them among `keys`
+                panel[f"{name}{suffix}_{orient}"] = _take(pos, np.isin(keys, _first_years(sub, f"level_{orient}",
+                                                                                          target)))
     # Agreement counts and ids (all agreements, wartime included).
     ids = e.assign(key=ekey)[["key", "atopid"]].drop_duplicates().sort_values(["key", "atopid"])
     counts = ids.groupby("key").size()
     panel["n_agreements"] = lookup(pkey, counts.index.to_numpy(), counts.to_numpy(), fill=0).astype(np.int16)
     panel["atopids"] = _list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy())
-    return panel, agr
+    years = e[["atopid", "ccode1", "ccode2", "year", "wartime", "bilat", "level_by1", "level_by2", "level_any"]].copy()
+    sizes = member_counts(ctx)
+    years["size"] = lookup(years["atopid"].to_numpy(), sizes.index.to_numpy(), sizes.to_numpy(), fill=0)
+    return panel, agr, years
 
 
-def _list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray) -> pd.Series:
-    """Arrow list<int32> column: for each target key the (sorted) values with that key."""
+def _list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray, *, null_absent: bool = False,
+                 dtype=pa.int32()) -> pd.Series:
+    """Arrow list column: for each target key the values with that key (in the given order).
+
+    ``keys`` must be grouped (equal keys adjacent, e.g. sorted). A target key without values
+    gets an empty list, or null with ``null_absent``.
+    """
     uniq, starts, counts = np.unique(keys, return_index=True, return_counts=True)
     pos = pd.Index(uniq).get_indexer(target_keys)
     n = np.where(pos >= 0, counts[np.maximum(pos, 0)], 0)
     offsets = np.r_[0, np.cumsum(n)].astype(np.int32)
     take = np.repeat(starts[np.maximum(pos, 0)], n) + (np.arange(n.sum()) - np.repeat(offsets[:-1], n))
-    arr = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values[take].astype(np.int32)))
+    mask = pa.array(pos < 0) if null_absent else None
+    arr = pa.ListArray.from_arrays(pa.array(offsets), pa.array(np.asarray(values)[take], type=dtype), mask=mask)
     return pd.Series(pd.arrays.ArrowExtensionArray(arr))
 
 
@@ -244,9 +301,12 @@ def orient(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
 
     Undirected: an obligation exists if either member pledged it. Directed: row (A, B)
     carries A's pledges (``*_by1`` after :func:`alliances.panel.to_directed` swapped them).
+    Each variant's tie level goes to an internal ``_level{suffix}`` column for
+    :func:`alliances.outcomes.add_outcomes`; only the main variant's obligations are kept.
     """
     internal = []
-    for suffix in ("", "_peace"):
+    for variant in VARIANTS:
+        suffix = variant.suffix
         for ob in OBLIGATIONS:
             b1, b2 = panel[f"{ob}{suffix}_by1"], panel[f"{ob}{suffix}_by2"]
             panel[f"{ob}{suffix}"] = b1 if directed else (b1 | b2)
@@ -255,9 +315,8 @@ def orient(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
             cols = [f"{name}{suffix}_{o}" for o in ("any", "by1", "by2")]
             panel[f"{name}{suffix}"] = panel[cols[1] if directed else cols[0]]
             internal += cols
-    level = _level({ob: panel[ob] for ob in OBLIGATIONS})
-    panel["tie"] = pd.Categorical.from_codes(level, categories=list(LEVELS), ordered=True)
-    level_peace = _level({ob: panel[f"{ob}_peace"] for ob in OBLIGATIONS})
-    panel["_level"] = level
-    panel["_level_peace"] = level_peace
-    return panel.drop(columns=internal + [f"{ob}_peace" for ob in OBLIGATIONS])
+        panel[f"_level{suffix}"] = _level({ob: panel[f"{ob}{suffix}"] for ob in OBLIGATIONS})
+        if suffix:
+            internal += [f"{ob}{suffix}" for ob in OBLIGATIONS]
+    panel["tie"] = pd.Categorical.from_codes(panel["_level"].to_numpy(), categories=list(LEVELS), ordered=True)
+    return panel.drop(columns=internal)

@@ -24,7 +24,9 @@ DataDir = Annotated[Optional[Path], typer.Option(
 
 
 def _fail(exc: Exception) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
+    # the message is printed as plain text: paths and ranges such as [1816, 2016] are not markup
+    console.print("[bold red]error:[/] ", end="")
+    console.print(str(exc), markup=False, highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -50,7 +52,7 @@ def build(
     source: Annotated[Optional[list[str]], typer.Option(
         "--source", help="use this file for one source, KEY=PATH (e.g. atop_members=atop5_1m.csv); repeatable")] = None,
 ) -> None:
-    """Build dyad_years.parquet and agreement_dyads.parquet (written atomically)."""
+    """Build dyad_years.parquet, agreement_dyads.parquet and agreements.parquet (written atomically)."""
     from .build import run
     from .store import write_build
 
@@ -74,7 +76,8 @@ def build(
     console.log(f"done in {time.perf_counter() - t0:.1f} s")
     for name, path in paths.items():
         out.print(f"{name}: {path}")
-    out.print(f"rows: {len(result.panel):,} dyad-years, {len(result.agreements):,} agreement-dyads")
+    out.print(f"rows: {len(result.panel):,} dyad-years, {len(result.agreements):,} agreement-dyads, "
+              f"{len(result.agreement_table):,} agreements")
 
 
 @app.command()
@@ -136,7 +139,8 @@ def predict(
         help="a specification (.toml, fitted here) or saved result (.json); repeatable")] = None,
     estimators: Annotated[str, typer.Option(help="estimators fitted for a .toml specification")] = "logit,firth,relogit,cloglog,cox",
     sims: Annotated[int, typer.Option(min=1, help="coefficient draws for the intervals")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed of the draws")] = 0,
+    seed: Annotated[int, typer.Option(help="random seed of the draws (default: the replication plan's, so the "
+                                      "report's intervals are reproduced)")] = 20261123,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="counterfactual value COLUMN=NUMBER; repeatable")] = None,
     scenario: Annotated[Optional[list[str]], typer.Option(
         help="a scenario name in analyses/scenarios or a .toml path; repeatable")] = None,
@@ -193,6 +197,42 @@ def fit(
         cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
     except (AlliancesError, ModelError) as exc:
         _fail(exc)
+
+
+@app.command()
+def validate(
+    spec: Annotated[Path, typer.Argument(help="a specification file (.toml), e.g. analyses/specs/baseline.toml")],
+    estimators: Annotated[str, typer.Option(help="comma-separated estimators with absolute probabilities")] =
+        "logit,firth,relogit,cloglog,cox",
+    first_origin: Annotated[int, typer.Option(help="first rolling origin T (fit through T, predict T+1..T+h)")] = 1850,
+    step: Annotated[int, typer.Option(min=1, help="years between rolling origins")] = 10,
+    horizon: Annotated[int, typer.Option(min=1, help="years predicted after each origin")] = 10,
+    eras: Annotated[bool, typer.Option("--eras/--no-eras", help="also leave each era out in turn")] = True,
+    panel_path: Annotated[Path, typer.Option("--panel", help="panel built by `alliances build`")] = Path("datasets/dyad_years.parquet"),
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="output folder (default analyses/output/validate/<spec>)")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="worker processes of the local Dask cluster (1: in-process)")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="reliability and separation figures")] = True,
+) -> None:
+    """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts, scores against
+    the base rate and a duration-only model, calibration, and every prediction in Parquet."""
+    from .models import Spec
+    from .validate import run_validation, write_validation
+
+    try:
+        if not panel_path.is_file():
+            raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
+        parsed = Spec.from_toml(spec)
+        v = run_validation(panel_path, parsed, _estimators(estimators), first_origin=first_origin, step=step,
+                           horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=console.log)
+        target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
+        write_validation(v, target, figures=figures)
+    except AlliancesError as exc:
+        _fail(exc)
+    pooled = v.scores[v.scores["window"] == "pooled"]
+    typer.echo(pooled[["scheme", "model", "n", "events", "mean_p", "brier", "log_score", "roc_auc", "pr_auc",
+                       "brier_skill"]].to_string(index=False))
+    typer.echo(f"best out-of-sample model (rolling log score): {v.best}; written to {target}")
 
 
 @app.command()

@@ -55,6 +55,13 @@ class Plan:
     horizon: int
     key_covariates: tuple[str, ...]
     robustness_estimator: str
+    robust_spec: str | None = None
+    robust_estimators: tuple[str, ...] = ()
+    robust_clusters: tuple[str, ...] = ()
+    robust_periods: tuple[str, ...] = ()
+    validate_spec: str | None = None
+    validate_estimators: tuple[str, ...] = ()
+    validate_options: tuple[tuple[str, object], ...] = ()
 
 
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
@@ -74,6 +81,11 @@ def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
     if not runs:
         raise AlliancesError(f"{path}: no [[specs]] entries")
     pred = raw.get("predict", {})
+    rob, val = raw.get("robustness", {}), raw.get("validate", {})
+    names = {r.name for r in runs}
+    for what, section in (("robustness", rob), ("validate", val)):
+        if section and section.get("spec") not in names:
+            raise AlliancesError(f"{path}: [{what}] spec {section.get('spec')!r} is not among the [[specs]] entries")
     return Plan(
         runs=tuple(runs), predict_spec=pred.get("spec", runs[0].name),
         predict_estimators=tuple(pred.get("estimators", ["logit", "firth", "relogit", "cloglog", "cox"])),
@@ -81,6 +93,11 @@ def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
         sims=int(pred.get("sims", 1000)), seed=int(pred.get("seed", 0)), horizon=int(pred.get("horizon", 30)),
         key_covariates=tuple(raw.get("key_covariates", [])),
         robustness_estimator=raw.get("robustness_estimator", "logit"),
+        robust_spec=rob.get("spec"), robust_estimators=tuple(rob.get("estimators", ["logit"])),
+        robust_clusters=tuple(rob.get("clusters", ["dyad", "dyad+year"])),
+        robust_periods=tuple(rob.get("period_effects", ["none", "decade"])),
+        validate_spec=val.get("spec"), validate_estimators=tuple(val.get("estimators", [])),
+        validate_options=tuple(sorted((k, v) for k, v in val.items() if k in ("first_origin", "step", "horizon", "eras"))),
     )
 
 
@@ -158,7 +175,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     from threadpoolctl import threadpool_limits
 
     from .models import Results, Spec, compare
-    from .models.spec import parse_term
+    from .models.design import needed_columns
     from .predict import check_simulable, resolve_scenario, run_predictions
     from .sources import sha256_file
     from .store import write_build
@@ -173,22 +190,25 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     panel_sha = sha256_file(panel_path)
 
     specs = {r.name: Spec.from_toml(r.path) for r in plan.runs}
+    grid = robustness_specs(specs, plan)
 
     columns = set(ID_COLUMNS)
-    for spec in specs.values():
-        columns |= {parse_term(t)[1] for t in spec.covariates} | {spec.outcome, spec.duration}
-        columns |= {spec.status} if spec.status else set()
-        columns |= {"years_since_tie", "years_since_tie_peace"}  # the multinomial logit's duration
-    columns = tuple(sorted(columns))
+    for spec in [*specs.values(), *grid.values()]:
+        columns |= set(needed_columns(spec)) | set(needed_columns(spec, "mlogit"))
+    columns = tuple(sorted(c for c in columns if c in built.panel.columns))
     tasks = [(str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha) for r in plan.runs for est in r.estimators]
-    say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications)")
+    tasks += [(str(panel_path), columns, g.to_dict(), est, panel_sha) for g in grid.values()
+              for est in plan.robust_estimators]
+    say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications, {len(grid)} robustness variants)")
     outcomes = run_tasks(fit_task, tasks, jobs, scheduler, say)
 
     fits: dict[str, dict[str, Results]] = {}
+    grid_fits: dict[str, dict[str, Results]] = {}
     failures = []
     for (_, _, spec_dict, est, _), res in zip(tasks, outcomes):
+        target = grid_fits if spec_dict["name"] in grid else fits
         if res["ok"]:
-            fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
+            target.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
         else:
             failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
 
@@ -203,8 +223,22 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
         write_text_atomic(out / "tables" / f"compare_{name}.md", markdown_table(comp))
     robust = robustness_table(fits, plan)
-    write_tables({"robustness": robust, "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])},
-                 out / "tables")
+    grid_table = robustness_grid(grid_fits, plan)
+    models_table = model_overview({**fits, **grid_fits})
+    write_tables({"robustness": robust, "robustness_grid": grid_table, "models": models_table,
+                  "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
+    validation = None
+    if plan.validate_spec:
+        from .validate import run_validation, write_validation
+
+        say(f"out-of-sample validation of {plan.validate_spec}")
+        try:
+            validation = run_validation(panel_path, specs[plan.validate_spec], plan.validate_estimators or None,
+                                        jobs=jobs, scheduler=scheduler, progress=say, **dict(plan.validate_options))
+            write_validation(validation, out / "validation", figures=figures)
+        except AlliancesError as exc:
+            failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+    sources = onset_shares(built.panel, getattr(built, "agreement_table", None), specs.get(plan.predict_spec))
 
     pred_frames = {}
     if plan.predict_spec in fits:
@@ -228,7 +262,8 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     census = run_census(ctx)
     write_tables(census, out / "census")
 
-    report = render_report(built.metadata, plan, fits, failures, robust, pred_frames, census)
+    report = render_report(built.metadata, plan, fits, failures, robust, pred_frames, census,
+                           grid=grid_table, models=models_table, validation=validation, sources=sources)
     write_text_atomic(out / "REPORT.md", report)
     manifest = build_manifest(out, built.metadata, plan, specs, panel_sha, plan_path)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
@@ -250,6 +285,86 @@ def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
                                  "nobs": res.nobs, "events": res.n_events})
     return pd.DataFrame(rows, columns=["spec", "estimator", "outcome", "term", "coef", "std_err", "p_value", "nobs",
                                        "events"])
+
+
+def robustness_specs(specs: dict, plan: Plan) -> dict:
+    """The robustness grid: the plan's spec under every clustering x period-effects choice."""
+    import dataclasses
+
+    if not plan.robust_spec:
+        return {}
+    base = specs[plan.robust_spec]
+    out = {}
+    for cl in plan.robust_clusters:
+        for pe in plan.robust_periods:
+            name = f"{base.name}[cluster={cl}; periods={pe}]"
+            out[name] = dataclasses.replace(base, name=name, cluster=cl, period_effects=pe)
+    return out
+
+
+#: the rule printed in REPORT.md and applied by :func:`robustness_grid`
+ROBUST_RULE = ("robust = the same sign and p < 0.05 in every fit of the grid: every estimator x clustering scheme "
+               "x period-effects choice, one outcome")
+
+
+def robustness_grid(grid_fits: dict, plan: Plan) -> pd.DataFrame:
+    """Per covariate of the robustness spec: fits, signs, share significant, and the verdict."""
+    rows = []
+    for name, by_est in grid_fits.items():
+        for est, res in by_est.items():
+            for term in res.params.index:
+                if term in ("const", "t", "t^2/100", "t^3/1000") or term.startswith(("t_spline", "decade_", "year_")):
+                    continue  # the intercept, time controls and period dummies are not claims
+                rows.append({"variant": name, "estimator": est, "outcome": res.outcome, "term": term,
+                             "coef": res.params[term], "std_err": res.bse[term], "p_value": res.pvalues[term],
+                             "covariance": res.cov_type.split(";")[0]})
+    fitsframe = pd.DataFrame(rows, columns=["variant", "estimator", "outcome", "term", "coef", "std_err", "p_value",
+                                            "covariance"])
+    if fitsframe.empty:
+        return pd.DataFrame(columns=["outcome", "term", "fits", "positive", "negative", "significant", "verdict"])
+    out = []
+    for (outcome, term), g in fitsframe.groupby(["outcome", "term"], sort=False):
+        pos, neg = int((g["coef"] > 0).sum()), int((g["coef"] < 0).sum())
+        sig = int((g["p_value"] < 0.05).sum())
+        same_sign = pos == len(g) or neg == len(g)
+        verdict = "robust" if same_sign and sig == len(g) else (
+            "same sign, significance varies" if same_sign else "sign varies")
+        out.append({"outcome": outcome, "term": term, "fits": len(g), "positive": pos, "negative": neg,
+                    "significant": sig, "verdict": verdict})
+    return pd.DataFrame(out)
+
+
+def model_overview(fits: dict) -> pd.DataFrame:
+    """N, events, outcome years and variance type of every fitted model (one row each)."""
+    rows = [{"spec": name, "estimator": est, "outcome": r.outcome, "nobs": r.nobs, "events": r.n_events,
+             "first_year": r.years[0] if r.years else None, "last_year": r.years[1] if r.years else None,
+             "period_effects": r.spec.period_effects, "covariance": r.cov_type}
+            for name, by_est in fits.items() for est, r in by_est.items()]
+    return pd.DataFrame(rows, columns=["spec", "estimator", "outcome", "nobs", "events", "first_year", "last_year",
+                                       "period_effects", "covariance"])
+
+
+def onset_shares(panel: pd.DataFrame, agreements: pd.DataFrame | None, spec) -> pd.DataFrame:
+    """Where the events come from: for all alliance onsets and the predicted spec's outcome (years
+    with a known outcome), the share from the top 10 and 20 agreements, bilateral and wartime ones."""
+    from .outcomes import onset_sources
+
+    outcomes = ["alliance_onset"] + ([spec.outcome] if spec is not None and spec.outcome != "alliance_onset" else [])
+    rows = []
+    for outcome in outcomes:
+        if f"{outcome}_agreement" not in panel.columns or agreements is None:
+            continue
+        src = onset_sources(panel, outcome, agreements)
+        total = int(src["onsets"].sum())
+        if not total:
+            continue
+        top = src["share"].to_numpy()
+        rows.append({"outcome": outcome, "onsets": total, "agreements": len(src),
+                     "share_top10": float(top[:10].sum()), "share_top20": float(top[:20].sum()),
+                     "share_bilateral": float(src.loc[src["bilat"] == 1, "share"].sum()),
+                     "share_wartime": float(src.loc[src["wartime"] == 1, "share"].sum()),
+                     "largest_atopid": int(src["atopid"].iloc[0]), "largest_share": float(top[0])})
+    return pd.DataFrame(rows)
 
 
 def _versions() -> dict[str, str]:
@@ -285,35 +400,87 @@ def _fmt(x: float, digits: int = 4) -> str:
     return "" if pd.isna(x) else f"{x:.{digits}g}"
 
 
+def _pct(x: float) -> str:
+    return "" if pd.isna(x) else f"{100 * x:.2g}%" if x < 0.01 else f"{100 * x:.1f}%"
+
+
+def headline(pred: dict, validation, plan: Plan) -> list[str]:
+    """The one-sentence answer: China-Russia's latest predicted probability, its interval, the
+    model it comes from (the best out of sample) and the range across models, against base rates."""
+    if not pred:
+        return ["No China-Russia predictions were made (the prediction spec could not be fitted)."]
+    p = pred["predictions"]
+    at = p[p["at_risk"] & p["p"].notna()]
+    if at.empty:
+        return [f"The dyad {plan.dyad} is not at risk of the predicted outcome in any year with complete covariates."]
+    year = int(at["year"].max())
+    last = at[at["year"] == year]
+    best = validation.best if validation is not None else None
+    row = last[last["model"] == best].iloc[0] if best in set(last["model"]) else last.iloc[0]
+    how = ("the best model out of sample (highest rolling-origin log score)" if best == row["model"]
+           else "the first model (no out-of-sample ranking available)")
+    carried = str(row.get("x_carried", "") or "")
+    lines = [
+        f"**China-Russia, {year}: the predicted probability that a {str(row['outcome']).replace('_', ' ')} begins "
+        f"within the year is {_pct(row['p'])} (95% simulation interval {_pct(row['p_lo'])}-{_pct(row['p_hi'])}), "
+        f"from {row['model']}, {how}; across the {len(last)} models it ranges from {_pct(last['p'].min())} to "
+        f"{_pct(last['p'].max())}.** For comparison, the onset rate among all at-risk dyads in {year} is "
+        f"{_pct(row.get('base_rate_all'))} and among great-power dyads {_pct(row.get('base_rate_great_powers'))} "
+        f"(observed where ATOP covers the year; past its coverage these are unknown and shown empty); the dyad "
+        f"ranks at the {row.get('pct_all', float('nan')):.0f}th percentile of all at-risk dyads and the "
+        f"{row.get('pct_great_powers', float('nan')):.0f}th among great-power dyads.",
+    ]
+    if carried:
+        lines.append(f"Covariates past their source's coverage entered this prediction by the rule "
+                     f"carry_forward_past_coverage: {carried.replace(',', ', ')} (column@last covered year).")
+    lines.append(f"Simulation: {plan.sims} coefficient draws, seed {plan.seed}; `alliances predict` uses the same seed "
+                 "by default, so `alliances predict --model analyses/specs/"
+                 f"{plan.predict_spec}.toml` reproduces these numbers.")
+    return lines
+
+
 def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robust: pd.DataFrame,
-                  pred: dict, census: dict) -> str:
-    """REPORT.md: what predicts onsets, China-Russia against great-power dyads, robustness, extensions."""
+                  pred: dict, census: dict, *, grid: pd.DataFrame | None = None, models: pd.DataFrame | None = None,
+                  validation=None, sources: pd.DataFrame | None = None) -> str:
+    """REPORT.md: the answer first, then where the events come from, what predicts onsets and how
+    robustly, how well the models forecast, China-Russia in detail, the census and the extensions."""
     params = build_meta["parameters"]
     lines = [
         "# Replication report", "",
         f"alliances {__version__}; panel {params['start']}-{params['end']}, {build_meta['rows']:,} "
         f"{params['unit']}. Every number below is produced by `alliances replicate`; the tables are in "
-        "`tables/`, the models in `models/`, the China-Russia predictions in `china_russia/`, the census in "
-        "`census/`, and `manifest.json` lists the SHA-256 of every input and output.", "",
-        "## What predicts alliance and alignment onset", "",
-        f"Coefficients of the key covariates ({plan.robustness_estimator}, dyad-clustered errors) in each "
-        "specification; * p < 0.05.", "",
+        "`tables/`, the models in `models/`, the out-of-sample checks in `validation/`, the China-Russia "
+        "predictions in `china_russia/`, the census in `census/`, and `manifest.json` lists the SHA-256 of every "
+        "input and output.", "",
+        "## The answer", "",
+        *headline(pred, validation, plan), "",
     ]
+    if sources is not None and len(sources):
+        lines += ["## Where the events come from", "",
+                  "Dyad-year onsets are not independent decisions: one multilateral treaty makes an onset for every "
+                  "pair of its members. Share of onsets (years with a known outcome) by the agreement that produced "
+                  "them (the largest agreement in force at the outcome's level in the onset year):", ""]
+        tab = sources.copy()
+        for c in ("share_top10", "share_top20", "share_bilateral", "share_wartime", "largest_share"):
+            tab[c] = tab[c].map(_pct)
+        lines += [markdown_table(tab), "",
+                  "The models answer with two-way clustering by dyad and year (or dyad and agreement), decade "
+                  "effects, and bilateral-only and peacetime-only outcomes; `agreements.parquet` holds one row per "
+                  "agreement for analyses at the level where the decision is made.", ""]
+    lines += ["## What predicts alliance and alignment onset", "",
+              f"Coefficients of the key covariates ({plan.robustness_estimator}) in each specification, with the "
+              "specification's own covariance (see the model table below); * p < 0.05.", ""]
     if len(robust):
         wide = robust.assign(cell=[f"{c:.3f}{'*' if p < 0.05 else ''} ({s:.3f})" for c, s, p in
                                    zip(robust["coef"], robust["std_err"], robust["p_value"])])
-        wide = wide.pivot_table(index="term", columns="spec", values="cell", aggfunc="first").reindex(
-            [t for t in plan.key_covariates if t in set(robust["term"])])
-        lines.append(markdown_table(wide.reset_index().fillna("")))
-        lines += ["", "Sign and significance across specifications (robust = same sign everywhere and p < 0.05 "
-                  "in at least half of them):", ""]
-        for term, g in robust.groupby("term", sort=False):
-            signs = set((g["coef"] > 0).map({True: "+", False: "-"}))
-            share = (g["p_value"] < 0.05).mean()
-            verdict = "robust" if len(signs) == 1 and share >= 0.5 else "not robust"
-            lines.append(f"- `{term}`: sign {'/'.join(sorted(signs))} in {len(g)} specifications, p < 0.05 in "
-                         f"{share:.0%}: **{verdict}**")
-        lines.append("")
+        order = list(dict.fromkeys(robust["term"]))
+        wide = wide.pivot_table(index="term", columns="spec", values="cell", aggfunc="first").reindex(order)
+        lines += [markdown_table(wide.reset_index().fillna("")), ""]
+    if grid is not None and len(grid):
+        lines += [f"**Robustness** of `{plan.robust_spec}`: {ROBUST_RULE} "
+                  f"({', '.join(plan.robust_estimators)} x clustering {', '.join(plan.robust_clusters)} x period "
+                  f"effects {', '.join(plan.robust_periods)}). Full table: `tables/robustness_grid.csv`.", "",
+                  markdown_table(grid), ""]
     mlogit = [(name, r) for name, by_est in fits.items() for e, r in by_est.items() if e == "mlogit"]
     for name, res in mlogit:
         lines += [f"Alignment versus alliance (`{name}`, multinomial logit against no onset; {res.nobs:,} dyad-years "
@@ -328,47 +495,74 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                     cells[cat] = f"{res.params[key]:.3f}{star} ({res.bse[key]:.3f})"
             if cells:
                 rows.append({"term": term, **cells})
-        lines += [markdown_table(pd.DataFrame(rows)), ""]
+        if rows:
+            lines += [markdown_table(pd.DataFrame(rows)), ""]
+    if models is not None and len(models):
+        lines += ["Every model: observations, events, outcome years and variance type:", "",
+                  markdown_table(models), ""]
     if failures:
         lines += ["Models that could not be fitted (see `tables/failures.csv`):", ""]
         lines += [f"- {f['spec']} / {f['estimator']}: {f['error'][:300]}" for f in failures]
         lines.append("")
+    if validation is not None:
+        sc = validation.scores[validation.scores["window"] == "pooled"].copy()
+        n_roll = sum(w.scheme == "rolling" for w in validation.windows)
+        n_era = sum(w.scheme == "era" for w in validation.windows)
+        lines += [f"## How well the models forecast (`{plan.validate_spec}`, out of sample)", "",
+                  f"{n_roll} rolling origins (fit through T, predict T+1 to T+h) and {n_era} leave-one-era-out "
+                  "windows; benchmarks: the training years' at-risk base rate and a duration-only logit. Log score: "
+                  "mean log-likelihood (higher is better); Brier skill: 1 - Brier / Brier of the base rate. Every "
+                  f"prediction is in `validation/predictions.parquet`. Best by rolling log score: **{validation.best}**.",
+                  ""]
+        for c in ("base_rate", "mean_p", "brier", "log_score", "roc_auc", "pr_auc", "brier_skill"):
+            sc[c] = sc[c].map(lambda v: _fmt(v, 4))
+        lines += [markdown_table(sc[["scheme", "model", "n", "events", "base_rate", "mean_p", "brier", "log_score",
+                                     "roc_auc", "pr_auc", "brier_skill"]]), "",
+                  "Calibration by era (rolling origins): mean predicted probability against the observed rate; "
+                  "ratio > 1 means over-prediction.", ""]
+        era = validation.calibration_by_era.copy()
+        for c in ("mean_p", "observed", "ratio"):
+            era[c] = era[c].map(lambda v: _fmt(v, 3))
+        lines += [markdown_table(era), ""]
     if pred:
         p = pred["predictions"]
         at = p[p["at_risk"] & p["p"].notna()]
         lines += [f"## China-Russia ({plan.dyad}) against great-power dyads", "",
                   f"Specification `{plan.predict_spec}`; predicted probability of onset in the year with 95% "
-                  f"simulation intervals ({plan.sims} draws), and the dyad's percentile among all at-risk dyads "
-                  "and among great-power dyads in the same year.", ""]
+                  f"simulation intervals ({plan.sims} draws, seed {plan.seed}), and the dyad's percentile among all "
+                  "at-risk dyads and among great-power dyads in the same year.", ""]
         last_year = int(p["year"].max())
         last_tie = p.loc[p["year"] == last_year, "observed_tie"].iloc[0]
         first_tie_year = int(p.loc[(p["observed_tie"] == last_tie) & (p["year"] <= last_year), "year"].min())
         lines += [f"Observed in {last_year}: **{last_tie}** (a tie of this level first appears in {first_tie_year}; "
                   "past ATOP's coverage the tie is carried forward). The rows below give the probability that an "
                   f"**{p['outcome'].iloc[0].replace('_', ' ')}** begins in each year.", ""]
-        recent = at[at["year"] >= at["year"].max() - 12]
-        recent = recent[recent["year"] % 3 == recent["year"].max() % 3]
-        tab = recent[["year", "model", "outcome", "observed_tie", "p", "p_lo", "p_hi", "pct_all", "pct_great_powers",
-                      "extended_sources"]].copy()
-        for c in ("p", "p_lo", "p_hi"):
-            tab[c] = tab[c].map(_fmt)
-        for c in ("pct_all", "pct_great_powers"):
-            tab[c] = tab[c].map(lambda v: _fmt(v, 3))
-        lines += [markdown_table(tab), ""]
+        if len(at):
+            recent = at[at["year"] >= at["year"].max() - 12]
+            recent = recent[recent["year"] % 3 == recent["year"].max() % 3]
+            tab = recent[["year", "model", "p", "p_lo", "p_hi", "pct_all", "pct_great_powers", "base_rate_all",
+                          "x_carried"]].copy()
+            for c in ("p", "p_lo", "p_hi", "base_rate_all"):
+                tab[c] = tab[c].map(_fmt)
+            for c in ("pct_all", "pct_great_powers"):
+                tab[c] = tab[c].map(lambda v: _fmt(v, 3))
+            lines += [markdown_table(tab), ""]
         if "scenarios" in pred:
             sc = pred["scenarios"].dropna(subset=["first_difference"])
-            last = sc[sc["year"] == sc["year"].max()]
-            tab = last[["scenario", "model", "p_observed", "p_scenario", "first_difference", "fd_lo", "fd_hi"]].copy()
-            for c in tab.columns[2:]:
-                tab[c] = tab[c].map(_fmt)
-            lines += [f"Scenarios in {int(last['year'].max())} (first differences with 95% intervals):", "",
-                      markdown_table(tab), ""]
+            if len(sc):
+                last = sc[sc["year"] == sc["year"].max()]
+                tab = last[["scenario", "model", "p_observed", "p_scenario", "first_difference", "fd_lo", "fd_hi"]].copy()
+                for c in tab.columns[2:]:
+                    tab[c] = tab[c].map(_fmt)
+                lines += [f"Scenarios in {int(last['year'].max())} (first differences with 95% intervals):", "",
+                          markdown_table(tab), ""]
         if "survival" in pred:
             sv = pred["survival"]
             horizon = sv[sv["years_ahead"] == sv["years_ahead"].max()]
             what = str(horizon["outcome"].iloc[0]).replace("_", " ")
             lines += [f"Probability of no {what} within {int(horizon['years_ahead'].max())} years of "
-                      f"{int(horizon['from_year'].iloc[0])} (covariates held at their latest values):", ""]
+                      f"{int(horizon['from_year'].iloc[0])} (covariates held at their latest values; Cox on the "
+                      "duration scale uses the baseline hazard at the dyad's own years at risk):", ""]
             lines += [f"- {r.model}: {_fmt(r.survival, 3)} [{_fmt(r.survival_lo, 3)}, {_fmt(r.survival_hi, 3)}]"
                       for r in horizon.itertuples()]
             lines.append("")
@@ -385,6 +579,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
     lines += ["## What rests on extended data", "",
               "Years past a source's coverage follow a named rule; rows carry `extended_sources`.", ""]
     lines += [f"- `{k}`: covered to {e['coverage_end']}; after that **{e['rule']}**" for k, e in ext.items()]
-    lines += ["", "Observed onsets past ATOP's coverage are unknown (agreements are only carried forward), so "
-              "the predictions there are forecasts, not fits.", ""]
+    lines += ["", "Onsets past ATOP's coverage are unknown (missing in the panel, never 0) and no model is fitted "
+              "on them; predictions there are forecasts, with covariates past their own coverage carried forward "
+              "by the named rule above.", ""]
     return "\n".join(lines)

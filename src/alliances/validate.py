@@ -86,6 +86,7 @@ _DESIGNS: dict[tuple, Design] = {}
 
 def full_design(panel_path: str, spec_dict: dict) -> Design:
     """The estimation frame of the whole sample (cached per process)."""
+    from .models.design import needed_columns
     from .models.estimators import design_for
     from .store import read_panel
 
@@ -93,7 +94,7 @@ def full_design(panel_path: str, spec_dict: dict) -> Design:
     if key not in _DESIGNS:
         _DESIGNS.clear()
         spec = Spec.from_dict(spec_dict)
-        _DESIGNS[key] = design_for(read_panel(panel_path), spec, "logit")
+        _DESIGNS[key] = design_for(read_panel(panel_path, columns=needed_columns(spec)), spec, "logit")
     return _DESIGNS[key]
 
 

@@ -295,6 +295,17 @@ def _outcome_columns(spec: Spec, kind: str) -> tuple[list[str], str | None, str,
     return [spec.outcome], spec.status, spec.duration, spec.describe_risk_set()
 
 
+def needed_columns(spec: Spec, kind: str = "binary") -> list[str]:
+    """Panel columns a design for ``spec`` reads (so callers can read only those from Parquet)."""
+    outcome_cols, status, duration, _ = _outcome_columns(spec, kind)
+    cols = ["dyad_id", "year", *outcome_cols, *sorted({parse_term(t)[1] for t in spec.covariates}), duration]
+    cols += [status] if status else []
+    cols += [f"{c}_agreement" for c in outcome_cols] if spec.cluster in ("agreement", "dyad+agreement") else []
+    cols += ["great_power_dyad"] if spec.great_powers_only else []
+    cols += ["conttype", "major1", "major2"] if spec.politically_relevant else []
+    return list(dict.fromkeys(cols))
+
+
 def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", intercept: bool = True,
                  period_effects: bool = True) -> Design:
     """Build the estimation frame for ``spec``.

@@ -48,10 +48,18 @@ def test_spec_from_toml(tmp_path):
 def test_example_specs_load():
     from pathlib import Path
 
+    from alliances.codebook import dyad_year_columns
+    from alliances.models.design import needed_columns
+
+    known = {c.name for c in dyad_year_columns()}
     paths = sorted((Path(__file__).resolve().parents[1] / "analyses" / "specs").glob("*.toml"))
     assert paths
     for p in paths:
-        Spec.from_toml(p)
+        spec = Spec.from_toml(p)
+        unknown = [c for c in needed_columns(spec) if c not in known]
+        assert not unknown, (p.name, unknown)  # every outcome and covariate is a declared column
+        if spec.years is not None:  # no shipped spec reaches years whose ATOP outcome is unknown
+            assert spec.years[1] <= 2016, p.name
 
 
 @pytest.mark.parametrize(

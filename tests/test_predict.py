@@ -128,3 +128,30 @@ def test_scenario_files_are_checked(tmp_path):
     bad.write_text('name = "bad"\nset = 3\n')
     with pytest.raises(PanelError, match=r"\[set\] must be a table"):
         Scenario.from_toml(bad)
+
+
+def test_covariates_past_coverage_are_carried_by_the_named_rule():
+    """carry_forward_past_coverage: only years after the column's last observed year are filled,
+    from the dyad's value in that year; gaps inside coverage stay missing; rows say what was carried."""
+    import pandas as pd
+
+    from alliances.predict import carry_past_coverage
+
+    frame = pd.DataFrame({"dyad_id": [1] * 5 + [2] * 5, "year": list(range(2008, 2013)) * 2,
+                          "mids_5y": [0, np.nan, 1, np.nan, np.nan, 2, 3, np.nan, np.nan, np.nan]})
+    values, carried = carry_past_coverage(frame, ["mids_5y"])
+    # coverage ends 2010 (last observed anywhere): dyad 1 carries its 2010 value; its 2009 gap stays missing
+    assert np.isnan(values["mids_5y"].iloc[1])
+    np.testing.assert_array_equal(values["mids_5y"].to_numpy()[[0, 2, 3, 4]], [0, 1, 1, 1])
+    # dyad 2 has no 2010 value: nothing to carry, nothing filled
+    assert values["mids_5y"].iloc[7:].isna().all()
+    assert carried.tolist() == ["", "", "", "mids_5y@2010", "mids_5y@2010", "", "", "", "", ""]
+
+
+def test_predictions_flag_carried_covariates(panel):
+    spec = Spec(name="carry", outcome="alliance_onset", covariates=("cap_ratio", "log1p(mids_5y)"), years=(1946, 2010))
+    res = fit(panel, spec, "logit")
+    pred = dyad_predictions(panel, {"logit": res}, "CHN-RUS", years=(2009, 2022), sims=50, compare_groups=False)
+    assert (pred.loc[pred["year"] <= 2011, "x_carried"] == "").all()  # 2011 uses 2010's observed value
+    assert (pred.loc[pred["year"] >= 2012, "x_carried"] == "mids_5y@2010").all()
+    assert pred.loc[pred["year"] >= 2012, "p"].notna().all()

@@ -1,0 +1,69 @@
+"""Unknown outcomes, clustering schemes and period effects on the real panel and hand-made frames."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliances.models import ModelError, Spec, fit
+from alliances.models.design import build_design, period_columns
+from alliances.models.variance import cluster_dimensions, sandwich
+
+COVS = ("cap_ratio", "log_capdist", "contig_land")
+
+
+def test_fit_refuses_years_whose_outcome_is_unknown(panel):
+    spec = Spec("alliance_onset", COVS, years=(1990, 2022))
+    with pytest.raises(ModelError, match=r"alliance_onset is unknown \(missing\) in 2017-2022 .*end before 2017"):
+        fit(panel, spec, "logit")
+
+
+def test_fit_without_years_leaves_unknown_years_out_and_says_so(panel):
+    spec = Spec("alliance_onset", COVS, time_controls="none")
+    with pytest.warns(UserWarning, match="unknown in 2017-2022"):
+        res = fit(panel[panel["year"] >= 2000], spec, "logit")
+    assert res.years == (2001, 2016)  # 2000 has no lagged covariates; 2017-2022 unknown
+    assert "Outcome years:  2001-2016" in res.summary()
+
+
+def test_agreement_clusters_group_onsets_of_one_treaty():
+    frame = pd.DataFrame({"dyad_id": [1, 1, 2, 2, 3], "year": [1, 2, 1, 2, 2],
+                          "agreement": [-1, 7, -1, 7, 9]})
+    (sign, codes), = cluster_dimensions(frame, "agreement")
+    assert codes[1] == codes[3] != codes[4]  # the two onsets of treaty 7 share a cluster
+    assert codes[0] != codes[2] and len(set(codes)) == 4  # other rows by dyad: 1, 2 (+ treaties 7, 9)
+    dims = cluster_dimensions(frame, "dyad+agreement")
+    assert [s for s, _ in dims] == [1, 1, -1]
+    assert len(set(dims[1][1])) == 4  # treaty 7, treaty 9 and the two rows without an onset (singletons)
+    assert len(set(dims[2][1])) == 5  # every (dyad, agreement) cell is one row here
+
+
+def test_two_way_sandwich_by_hand():
+    """M_dyad + M_year - M_cell with G/(G-1) each, on a 4-row frame computed by hand."""
+    frame = pd.DataFrame({"dyad_id": [1, 1, 2, 2], "year": [1, 2, 1, 2]})
+    s = np.array([[1.0], [2.0], [3.0], [-1.0]])
+    cov, counts = sandwich(np.eye(1), s, frame, "dyad+year")
+    m_dyad = (1 + 2) ** 2 + (3 - 1) ** 2  # 13, G = 2
+    m_year = (1 + 3) ** 2 + (2 - 1) ** 2  # 17, G = 2
+    m_cell = 1 + 4 + 9 + 1  # 15, G = 4
+    assert cov[0, 0] == pytest.approx(2 * m_dyad + 2 * m_year - 4 / 3 * m_cell)
+    assert counts == {"dyad": 2, "year": 2, "dyad x year": 4}
+
+
+def test_agreement_clustering_on_the_real_panel(panel):
+    spec = Spec("alliance_onset", COVS, years=(1900, 1960), cluster="dyad+agreement")
+    design = build_design(panel, spec)
+    onset = design.frame["y"] == 1
+    assert (design.frame.loc[onset, "agreement"] > 0).all() and (design.frame.loc[~onset, "agreement"] == -1).all()
+    res = fit(panel, spec, "logit")
+    one = fit(panel, dataclasses.replace(spec, cluster="dyad"), "logit")
+    assert "agreement" in res.cov_type and res.bse["cap_ratio"] > one.bse["cap_ratio"]
+
+
+def test_period_columns_carry_the_last_period_forward():
+    cols = period_columns(np.array([1835, 1841, 1999, 2022]), "decade", (1840, 1990))
+    assert cols["decade_1840"].tolist() == [0, 1, 0, 0]
+    assert cols["decade_1990"].tolist() == [0, 0, 1, 1]  # 2022: the last decade's effect (the forecast rule)

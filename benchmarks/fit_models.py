@@ -1,11 +1,14 @@
 """Wall time and peak memory of each onset estimator on the full panel.
 
     python benchmarks/fit_models.py [--panel datasets/dyad_years.parquet] [--spec analyses/specs/baseline.toml]
+                                    [--clusters none,dyad,dyad+year,dyad+agreement]
 
 Without the Parquet file the panel is built in memory with ``alliances.run()``.  Each
 estimator is fitted twice: once timed (``time.perf_counter``), once under ``tracemalloc``
 for the peak of Python/numpy allocations during the fit.  Targets: logit <= 3 s,
-Cox <= 20 s, all eight together <= 60 s.
+Cox <= 20 s, all eight together <= 60 s. With ``--clusters`` each estimator is timed under
+each clustering option and the ratio to the model-based fit (``none``) is printed: the
+target is that no variance option more than doubles a fit.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ def main() -> None:
     ap.add_argument("--panel", type=Path, default=Path("datasets/dyad_years.parquet"))
     ap.add_argument("--spec", type=Path, default=Path("analyses/specs/baseline.toml"))
     ap.add_argument("--estimators", default=",".join(ESTIMATORS))
+    ap.add_argument("--clusters", default="", help="comma-separated cluster options to compare with 'none'")
     args = ap.parse_args()
     t0 = time.perf_counter()
     if args.panel.exists():
@@ -66,6 +70,23 @@ def main() -> None:
         flag = "" if target is None else f"<= {target:g} s {'ok' if wall <= target else 'MISSED'}"
         print(f"{est:<10}{wall:>9.2f}{peak:>10.0f}{res.nobs:>11,}{res.n_events:>8,}  {flag}")
     print(f"{'all':<10}{total:>9.2f}{'':>10}{'':>11}{'':>8}  <= 60 s {'ok' if total <= 60 else 'MISSED'}")
+    if args.clusters:
+        clusters = ["none", *[c for c in args.clusters.split(",") if c != "none"]]
+        print(f"\n{'estimator':<10}" + "".join(f"{c:>16}" for c in clusters) + "   (wall s; x none)")
+        for est in args.estimators.split(","):
+            cells, base = [], None
+            for cl in clusters:
+                s = dataclasses.replace(spec, cluster=cl)
+                if est == "mlogit":
+                    s = dataclasses.replace(s, covariates=tuple(c for c in s.covariates if c != "any_tie"))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    t0 = time.perf_counter()
+                    fit(panel, s, est)
+                    wall = time.perf_counter() - t0
+                base = wall if base is None else base
+                cells.append(f"{wall:7.2f} ({wall / base:4.2f}x)")
+            print(f"{est:<10}" + "".join(f"{c:>16}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="folder with the source files (default: $ALLIANCES_DATA, else the fetch cache, then ../shared/data)")]
 
 
+def _log(msg: str) -> None:
+    """Progress lines as plain text (spec names such as baseline[cluster=dyad] are not markup)."""
+    console.log(msg, markup=False, highlight=False)
+
+
 def _fail(exc: Exception) -> None:
     # the message is printed as plain text: paths and ranges such as [1816, 2016] are not markup
     console.print("[bold red]error:[/] ", end="")
@@ -62,7 +67,7 @@ def build(
             warnings.simplefilter("always")
             with console.status("building") as status:
                 def say(msg: str) -> None:
-                    console.log(msg)
+                    _log(msg)
                     status.update(msg)
 
                 result = run(start=start, end=end, directed=directed, data_dir=data_dir,
@@ -166,7 +171,7 @@ def predict(
         if set_:
             scenarios.append(Scenario.from_assignments(set_))
         paths = model or ["analyses/specs/baseline.toml"]
-        fits = load_fits(panel, paths, ests, panel_sha256=file_sha256(panel_path), progress=console.log)
+        fits = load_fits(panel, paths, ests, panel_sha256=file_sha256(panel_path), progress=_log)
         target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
         frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
     except (AlliancesError, ModelError) as exc:
@@ -224,7 +229,7 @@ def validate(
             raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
         parsed = Spec.from_toml(spec)
         v = run_validation(panel_path, parsed, _estimators(estimators), first_origin=first_origin, step=step,
-                           horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=console.log)
+                           horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
         target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
         write_validation(v, target, figures=figures)
     except AlliancesError as exc:
@@ -255,7 +260,7 @@ def replicate(
     t0 = time.perf_counter()
     try:
         run_replication(out_dir, plan, data_dir, datasets, start, end, jobs, scheduler, sims, figures,
-                        progress=console.log)
+                        progress=_log)
     except (AlliancesError, ModelError) as exc:
         _fail(exc)
     console.log(f"replication done in {time.perf_counter() - t0:.1f} s")

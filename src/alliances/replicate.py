@@ -475,6 +475,15 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                                    zip(robust["coef"], robust["std_err"], robust["p_value"])])
         order = list(dict.fromkeys(robust["term"]))
         wide = wide.pivot_table(index="term", columns="spec", values="cell", aggfunc="first").reindex(order)
+        # every column says what it rests on: N, events, outcome years, variance type
+        foot = {}
+        for spec_name in wide.columns:
+            r = fits[spec_name].get(plan.robustness_estimator) or fits[spec_name].get("firth")
+            foot[spec_name] = {"N": f"{r.nobs:,}", "events": f"{r.n_events:,}", "outcome": r.outcome,
+                               "years": f"{r.years[0]}-{r.years[1]}" if r.years else "",
+                               "variance": r.cov_type.split(";")[0]}
+        wide = pd.concat([wide, pd.DataFrame(foot)[list(wide.columns)]])
+        wide.index.name = "term"
         lines += [markdown_table(wide.reset_index().fillna("")), ""]
     if grid is not None and len(grid):
         lines += [f"**Robustness** of `{plan.robust_spec}`: {ROBUST_RULE} "

@@ -37,7 +37,8 @@ from . import metrics
 from .errors import AlliancesError
 from .models import Spec
 from .models.catalog import VALIDATED_ESTIMATORS, info as estimator_info
-from .models.design import Design, DesignInfo, design_matrix, restrict_periods, time_control_columns
+from .models.design import (Design, DesignInfo, design_matrix, restrict_periods, spline_knots,
+                            time_control_columns)
 from .models.errors import ModelError
 
 ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
@@ -90,12 +91,34 @@ def full_design(panel_path: str, spec_dict: dict) -> Design:
     from .models.estimators import design_for
     from .store import read_panel
 
-    key = (panel_path, repr(sorted(spec_dict.items())))
+    stat = os.stat(panel_path)  # a rewritten panel file is read again
+    key = (panel_path, stat.st_mtime_ns, stat.st_size, repr(sorted(spec_dict.items())))
     if key not in _DESIGNS:
         _DESIGNS.clear()
         spec = Spec.from_dict(spec_dict)
-        _DESIGNS[key] = design_for(read_panel(panel_path, columns=needed_columns(spec)), spec, "logit")
+        # period dummies are added per training window (restrict_periods): built on the whole
+        # sample they would drop the test decades without an onset, selecting test rows on y
+        design = design_for(read_panel(panel_path, columns=needed_columns(spec)),
+                            dataclasses.replace(spec, period_effects="none"), "logit")
+        _DESIGNS[key] = dataclasses.replace(design, info=dataclasses.replace(design.info,
+                                                                             period_effects=spec.period_effects))
     return _DESIGNS[key]
+
+
+def _training_knots(design: Design, train: np.ndarray, n_knots: int) -> Design:
+    """Spline time controls with knots at quantiles of the training rows' durations only."""
+    info = design.info
+    if info.time_controls != "spline":
+        return design
+    t = design.frame["_duration"].to_numpy(dtype=float)
+    knots = spline_knots(t[train], n_knots)
+    tc = time_control_columns(t, "spline", knots)
+    old = [n for n in info.x_names if n == "t" or n.startswith("t_spline")]
+    at = info.x_names.index(old[0])
+    rest = [n for n in info.x_names if n not in old]
+    x_names = tuple(rest[:at]) + tuple(tc) + tuple(rest[at:])
+    frame = design.frame.drop(columns=old).assign(**tc)
+    return dataclasses.replace(design, frame=frame, info=dataclasses.replace(info, x_names=x_names, knots=knots))
 
 
 def _without_const(design: Design) -> Design:
@@ -126,6 +149,7 @@ def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd
     from .models.estimators import fit_design
 
     year = design.frame["year"].to_numpy()
+    design = _training_knots(design, window.train_mask(year), spec.spline_knots)
     train = restrict_periods(design.subset(window.train_mask(year)))
     test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
     if int(train.frame["y"].sum()) == 0:
@@ -171,9 +195,14 @@ class Validation:
     @property
     def best(self) -> str | None:
         """The estimator with the highest pooled rolling-origin log score (benchmarks excluded)."""
-        s = self.scores[(self.scores["scheme"] == "rolling") & (self.scores["window"] == "pooled")
-                        & ~self.scores["model"].isin(BENCHMARKS)]
-        return None if s.empty else str(s.sort_values(["log_score", "model"], ascending=[False, True])["model"].iloc[0])
+        r = self.predictions[(self.predictions["scheme"] == "rolling") & ~self.predictions["model"].isin(BENCHMARKS)]
+        if r.empty:
+            return None
+        # compared on the windows every model could be fitted on, so a model failing the hard windows gains nothing
+        common = frozenset.intersection(*r.groupby("model")["window"].agg(frozenset))
+        r = r[r["window"].isin(common)]
+        ls = {m: metrics.log_score(g["p"], g["outcome"]) for m, g in r.groupby("model", sort=True)}
+        return max(ls, key=ls.get) if ls else None
 
 
 def _scores(pred: pd.DataFrame) -> pd.DataFrame:
@@ -270,10 +299,13 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
         from .figures import reliability_figure, separation_figure
 
         rolling = v.predictions[v.predictions["scheme"] == "rolling"]
-        tables = {m: g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
+        words = {"base_rate": "base rate (benchmark)", "duration_only": "duration only (benchmark)",
+                 "relogit": "King-Zeng logit", "cloglog": "cloglog hazard", "cox": "Cox (years at risk)"}
+        tables = {words.get(m, m): g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
         reliability_figure(tables, out / "reliability", f"Out-of-sample calibration: {v.spec.name or v.spec.outcome}, "
                            "rolling origins")
         for model, g in rolling.groupby("model", sort=True):
             separation_figure(g["p"].to_numpy(), g["outcome"].to_numpy(), out / f"separation_{model}",
-                              f"Separation plot: {model}, rolling-origin forecasts")
+                              f"Separation plot: {words.get(model, model)}, rolling-origin forecasts "
+                              f"of {v.spec.outcome.replace('_', ' ')}")
     return paths

@@ -84,7 +84,9 @@ def smoothed_baseline(times: np.ndarray, dh: np.ndarray, window: int) -> tuple[n
     time points with a risk set within ``window`` points centred on each grid value (a
     centred moving average; ``window = 1`` keeps the raw increments, zeros included).
 
-    Durations past the grid use its last value (see ``Results._baseline``).
+    Where no onset falls inside the window (sparse long durations), the window is doubled
+    until one does, so no duration has a baseline hazard of exactly 0. Durations past the
+    grid use its last value (see ``Results._baseline``).
     """
     times = np.asarray(times, dtype=int)
     grid = np.arange(1, int(times.max()) + 1)
@@ -98,4 +100,14 @@ def smoothed_baseline(times: np.ndarray, dh: np.ndarray, window: int) -> tuple[n
     lo = np.clip(grid - half_lo, 1, len(grid)) - 1
     hi = np.clip(grid + half_hi, 1, len(grid))
     total, count = csum[hi] - csum[lo], ccnt[hi] - ccnt[lo]
-    return grid, np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    h0 = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    # no onset within the window (sparse long durations, the last grid points): widen it until one
+    # falls inside, so no duration gets a baseline hazard (and a probability) of exactly 0
+    width = window
+    while (h0 <= 0).any() and width < 2 * len(grid) and dh[ok].sum() > 0:
+        width *= 2
+        lo2 = np.clip(grid - (width - 1) // 2, 1, len(grid)) - 1
+        hi2 = np.clip(grid + width // 2, 1, len(grid))
+        wide = (csum[hi2] - csum[lo2]) / np.maximum(ccnt[hi2] - ccnt[lo2], 1)
+        h0 = np.where(h0 > 0, h0, wide)
+    return grid, h0

@@ -338,7 +338,7 @@ def model_overview(fits: dict) -> pd.DataFrame:
     """N, events, outcome years and variance type of every fitted model (one row each)."""
     rows = [{"spec": name, "estimator": est, "outcome": r.outcome, "nobs": r.nobs, "events": r.n_events,
              "first_year": r.years[0] if r.years else None, "last_year": r.years[1] if r.years else None,
-             "period_effects": r.spec.period_effects, "covariance": r.cov_type}
+             "period_effects": r.spec.period_effects, "covariance": "; ".join(r.cov_type.split("; ")[:2])}
             for name, by_est in fits.items() for est, r in by_est.items()]
     return pd.DataFrame(rows, columns=["spec", "estimator", "outcome", "nobs", "events", "first_year", "last_year",
                                        "period_effects", "covariance"])
@@ -404,6 +404,26 @@ def _pct(x: float) -> str:
     return "" if pd.isna(x) else f"{100 * x:.2g}%" if x < 0.01 else f"{100 * x:.1f}%"
 
 
+def _ordinal(x: float) -> str:
+    if pd.isna(x):
+        return "unknown"
+    n = int(round(x))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def outcome_words(outcome: str) -> str:
+    """``alliance_onset_peace`` -> ``peacetime alliance onset``."""
+    if outcome == "cow_defense_onset":
+        return "COW defence pact onset"
+    kind, _, rest = outcome.partition("_")
+    what = {"tie": "security tie"}.get(kind, kind)
+    prefix = "peacetime " if outcome.endswith("_peace") else "bilateral " if outcome.endswith("_bilat") else ""
+    if rest.startswith("new"):
+        return f"new {prefix}{what} agreement"
+    return f"{prefix}{what} {'onset' if rest.startswith('onset') else rest}"
+
+
 def headline(pred: dict, validation, plan: Plan) -> list[str]:
     """The one-sentence answer: China-Russia's latest predicted probability, its interval, the
     model it comes from (the best out of sample) and the range across models, against base rates."""
@@ -419,16 +439,21 @@ def headline(pred: dict, validation, plan: Plan) -> list[str]:
     row = last[last["model"] == best].iloc[0] if best in set(last["model"]) else last.iloc[0]
     how = ("the best model out of sample (highest rolling-origin log score)" if best == row["model"]
            else "the first model (no out-of-sample ranking available)")
+    # base rates from the last ten years whose outcome is observed (later onsets are unknown)
+    known = at[at["model"] == row["model"]].dropna(subset=["base_rate_all"])
+    recent = known[known["year"] > known["year"].max() - 10] if len(known) else known
+    span = f"{int(recent['year'].min())}-{int(recent['year'].max())}" if len(recent) else "no observed year"
     carried = str(row.get("x_carried", "") or "")
     lines = [
-        f"**China-Russia, {year}: the predicted probability that a {str(row['outcome']).replace('_', ' ')} begins "
-        f"within the year is {_pct(row['p'])} (95% simulation interval {_pct(row['p_lo'])}-{_pct(row['p_hi'])}), "
-        f"from {row['model']}, {how}; across the {len(last)} models it ranges from {_pct(last['p'].min())} to "
-        f"{_pct(last['p'].max())}.** For comparison, the onset rate among all at-risk dyads in {year} is "
-        f"{_pct(row.get('base_rate_all'))} and among great-power dyads {_pct(row.get('base_rate_great_powers'))} "
-        f"(observed where ATOP covers the year; past its coverage these are unknown and shown empty); the dyad "
-        f"ranks at the {row.get('pct_all', float('nan')):.0f}th percentile of all at-risk dyads and the "
-        f"{row.get('pct_great_powers', float('nan')):.0f}th among great-power dyads.",
+        f"**China-Russia, {year}: the predicted probability that a {outcome_words(str(row['outcome']))} begins "
+        f"within the year is {_pct(row['p'])} (95% simulation interval {_pct(row['p_lo'])} to {_pct(row['p_hi'])}), "
+        f"from the {row['model']} model, {how}; across the {len(last)} models it ranges from "
+        f"{_pct(last['p'].min())} to {_pct(last['p'].max())}.** For comparison, the observed yearly rate among "
+        f"all at-risk dyads in {span} (the last ten years with an observed outcome) averages "
+        f"{_pct(recent['base_rate_all'].mean())}, and among great-power dyads "
+        f"{_pct(recent['base_rate_great_powers'].mean())}; the dyad ranks at the {_ordinal(row.get('pct_all'))} "
+        f"percentile of all at-risk dyads in {year} and the {_ordinal(row.get('pct_great_powers'))} among "
+        "great-power dyads.",
     ]
     if carried:
         lines.append(f"Covariates past their source's coverage entered this prediction by the rule "
@@ -437,6 +462,24 @@ def headline(pred: dict, validation, plan: Plan) -> list[str]:
                  "by default, so `alliances predict --model analyses/specs/"
                  f"{plan.predict_spec}.toml` reproduces these numbers.")
     return lines
+
+
+def validation_sentence(scores: pd.DataFrame) -> str:
+    """What the pooled rolling-origin scores say, in words (models against the benchmarks)."""
+    r = scores[(scores["scheme"] == "rolling") & (scores["window"] == "pooled")].set_index("model")
+    if r.empty or "base_rate" not in r.index:
+        return ""
+    models = r.drop(index=[m for m in ("base_rate", "duration_only") if m in r.index])
+    if models.empty:
+        return ""
+    beat_log = int((models["log_score"] > r.loc["base_rate", "log_score"]).sum())
+    beat_brier = int((models["brier_skill"] > 0).sum())
+    return (f"Out of sample, {beat_log} of {len(models)} models have a better log score than the base rate "
+            f"({models['log_score'].min():.4f} to {models['log_score'].max():.4f} against "
+            f"{r.loc['base_rate', 'log_score']:.4f}) and rank onsets far better (ROC AUC "
+            f"{models['roc_auc'].min():.2f}-{models['roc_auc'].max():.2f} against {r.loc['base_rate', 'roc_auc']:.2f}); "
+            f"{beat_brier} of {len(models)} beat it on the Brier score, which rare events leave dominated by the "
+            "non-events. Read the probabilities as rankings with the calibration below, not as exact odds.")
 
 
 def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robust: pd.DataFrame,
@@ -523,6 +566,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                   "mean log-likelihood (higher is better); Brier skill: 1 - Brier / Brier of the base rate. Every "
                   f"prediction is in `validation/predictions.parquet`. Best by rolling log score: **{validation.best}**.",
                   ""]
+        lines += [validation_sentence(validation.scores), ""]
         for c in ("base_rate", "mean_p", "brier", "log_score", "roc_auc", "pr_auc", "brier_skill"):
             sc[c] = sc[c].map(lambda v: _fmt(v, 4))
         lines += [markdown_table(sc[["scheme", "model", "n", "events", "base_rate", "mean_p", "brier", "log_score",

@@ -121,6 +121,20 @@ def _training_knots(design: Design, train: np.ndarray, n_knots: int) -> Design:
     return dataclasses.replace(design, frame=frame, info=dataclasses.replace(info, x_names=x_names, knots=knots))
 
 
+def _outcome_years(panel_path: str | os.PathLike, spec: Spec) -> tuple[int, int]:
+    """First and last outcome year of the sample, read from two columns (the first year
+    moved on by the covariate lag, which leaves no earlier year with lagged covariates)."""
+    from .store import read_panel
+
+    frame = read_panel(panel_path, columns=["year", spec.outcome])
+    known = frame.loc[frame[spec.outcome].notna(), "year"].to_numpy()
+    lo, hi = spec.years or (int(known.min()), int(known.max()))
+    known = known[(known >= lo) & (known <= hi)]
+    if known.size == 0:
+        raise ModelError(f"{spec.outcome} is not observed in {lo}-{hi}")
+    return int(known.min()) + spec.lag, int(known.max())
+
+
 def _without_const(design: Design) -> Design:
     info = DesignInfo(**{**design.info.__dict__, "x_names": tuple(n for n in design.info.x_names if n != "const"),
                          "intercept": False})
@@ -255,8 +269,10 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
             raise ModelError(f"{m} gives no absolute probabilities and cannot be validated out of sample; "
                              f"choose from {', '.join(VALIDATED_ESTIMATORS)}")
     spec = dataclasses.replace(spec, cluster="none")  # point predictions do not depend on the variance
-    design = full_design(str(panel_path), spec.to_dict())
-    first, last = design.years
+    if jobs <= 1 and scheduler is None:  # in-process: the tasks reuse this cached design
+        first, last = full_design(str(panel_path), spec.to_dict()).years
+    else:  # workers build their own; the main process only needs the outcome years
+        first, last = _outcome_years(panel_path, spec)
     wins = windows(first, last, first_origin=first_origin, step=step, horizon=horizon, eras=ERAS if eras else ())
     say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(models) + len(BENCHMARKS)} models "
         f"(outcome years {first}-{last})")

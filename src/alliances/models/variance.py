@@ -105,6 +105,9 @@ def sandwich(bread: np.ndarray, scores: np.ndarray, frame: pd.DataFrame, cluster
         m, g = meat(scores, codes, cadjust)
         total += sign * m
         counts[name] = g
+    if "agreement" in counts:  # report the treaties, not the singleton clusters of rows without an onset
+        agr = frame[AGREEMENT_COLUMN].to_numpy()
+        counts["agreement"] = int(np.unique(agr[agr >= 0]).size)
     cov = factor * bread @ total @ bread
     if np.any(np.diag(cov) <= 0):
         raise ModelError(f"the {DESCRIPTION[cluster]} covariance has a non-positive variance "

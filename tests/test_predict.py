@@ -155,3 +155,12 @@ def test_predictions_flag_carried_covariates(panel):
     assert (pred.loc[pred["year"] <= 2011, "x_carried"] == "").all()  # 2011 uses 2010's observed value
     assert (pred.loc[pred["year"] >= 2012, "x_carried"] == "mids_5y@2010").all()
     assert pred.loc[pred["year"] >= 2012, "p"].notna().all()
+
+
+def test_percentile_does_not_depend_on_the_years_asked(panel, fits):
+    """The dyad's percentile uses its own entry in the pool: predicting one year or many gives the same rank."""
+    one = dyad_predictions(panel, fits, "CHN-RUS", years=(2000, 2000), sims=20, seed=3)
+    many = dyad_predictions(panel, fits, "CHN-RUS", years=(1990, 2010), sims=20, seed=3)
+    a = one.set_index(["model", "year"])[["pct_all", "pct_great_powers"]]
+    b = many.set_index(["model", "year"]).loc[a.index, ["pct_all", "pct_great_powers"]]
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())

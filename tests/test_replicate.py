@@ -24,6 +24,20 @@ estimators = ["logit", "cloglog"]
 name = "great_powers"
 estimators = ["firth"]
 
+[robustness]
+spec = "baseline"
+estimators = ["logit"]
+clusters = ["dyad", "dyad+year"]
+period_effects = ["none"]
+
+[validate]
+spec = "baseline"
+estimators = ["logit"]
+first_origin = 1950
+step = 20
+horizon = 10
+eras = false
+
 [predict]
 spec = "baseline"
 estimators = ["logit", "cloglog"]
@@ -40,7 +54,8 @@ def plan_dir(tmp_path_factory):
     (d / "specs").mkdir()
     for name in ("baseline", "great_powers"):
         text = (REPO / "analyses" / "specs" / f"{name}.toml").read_text()
-        (d / "specs" / f"{name}.toml").write_text(text.replace("[1816, 2016]", "[1901, 2016]"))
+        text = text.replace("[1816, 2016]", "[1901, 2016]").replace("[1816, 2010]", "[1901, 2010]")
+        (d / "specs" / f"{name}.toml").write_text(text)
     shutil.copytree(REPO / "analyses" / "scenarios", d / "scenarios")
     (d / "replicate.toml").write_text(PLAN)
     return d
@@ -65,6 +80,13 @@ def test_replicate_outputs_and_byte_identical_reruns(plan_dir, tmp_path, data_di
     assert set(manifest["specifications"]) == {"baseline", "great_powers"}
     report = (out / "REPORT.md").read_text()
     assert "China-Russia (365-710)" in report and "What rests on extended data" in report
+    # the answer first, from the validated model, with its interval and the printed robustness rule
+    answer = report.split("## The answer")[1].split("##")[0]
+    assert "95% simulation interval" in answer and "from the logit model, the best model out of sample" in answer
+    assert "seed 1" in answer and "robust = the same sign and p < 0.05 in every fit" in report
+    assert "validation/predictions.parquet" in manifest["outputs"] and "tables/robustness_grid.csv" in manifest["outputs"]
+    grid = (out / "tables" / "robustness_grid.csv").read_text()
+    assert "cap_ratio" in grid and "verdict" in grid
 
 
 def test_plan_errors(tmp_path):
@@ -73,6 +95,10 @@ def test_plan_errors(tmp_path):
     (tmp_path / "specs").mkdir()
     (tmp_path / "replicate.toml").write_text('[[specs]]\nname = "nope"\n')
     with pytest.raises(AlliancesError, match="specification 'nope' has no file"):
+        load_plan(tmp_path / "replicate.toml")
+    (tmp_path / "specs" / "a.toml").write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio"]\n')
+    (tmp_path / "replicate.toml").write_text('[[specs]]\nname = "a"\n[validate]\nspec = "b"\n')
+    with pytest.raises(AlliancesError, match=r"\[validate\] spec 'b' is not among the \[\[specs\]\] entries"):
         load_plan(tmp_path / "replicate.toml")
 
 

@@ -321,8 +321,11 @@ def dyad_predictions(
             })
             if compare_groups:
                 pool = _group_stats(panel, risk_all & complete_all, pool_p[outcome], outcome)
-                frame["pct_all"] = _percentile(pool, frame["year"].to_numpy(), p)
-                frame["pct_great_powers"] = _percentile(pool[pool["gp"]], frame["year"].to_numpy(), p)
+                # the dyad's own pool value (not p recomputed on fewer rows, whose last bits can differ
+                # and break the tie with itself); a scenario's p is ranked among the observed pool
+                own = p if scenario is not None else np.where(ok, pool_p[outcome][pos], np.nan)
+                frame["pct_all"] = _percentile(pool, frame["year"].to_numpy(), own)
+                frame["pct_great_powers"] = _percentile(pool[pool["gp"]], frame["year"].to_numpy(), own)
                 rate = pool.groupby("year")["obs"].mean()
                 rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
                 frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)

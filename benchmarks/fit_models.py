@@ -20,7 +20,7 @@ import tracemalloc
 import warnings
 from pathlib import Path
 
-from alliances.models import ESTIMATORS, Spec, fit
+from alliances.models import ESTIMATORS, ModelError, Spec, fit
 from alliances.models.design import build_design
 
 TARGETS = {"logit": 3.0, "cox": 20.0}
@@ -59,7 +59,11 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()
-            res = fit(panel, s, est)
+            try:
+                res = fit(panel, s, est)
+            except ModelError as exc:
+                print(f"{est:<10} not fitted: {str(exc)[:100]}")
+                continue
             wall = time.perf_counter() - t0
             tracemalloc.start()
             fit(panel, s, est)
@@ -82,7 +86,11 @@ def main() -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     t0 = time.perf_counter()
-                    fit(panel, s, est)
+                    try:
+                        fit(panel, s, est)
+                    except ModelError:
+                        cells.append("not fitted")
+                        continue
                     wall = time.perf_counter() - t0
                 base = wall if base is None else base
                 cells.append(f"{wall:7.2f} ({wall / base:4.2f}x)")

@@ -87,7 +87,7 @@ def test_export_csv_and_stata(built, tmp_path):
     assert row["tie"] == "alignment" and row["atopids"] == "3755;4810;4980;6020"
     res = runner.invoke(app, ["export", path, "--out", str(tmp_path / "p.csv")])
     assert res.exit_code == 0
-    csv = pd.read_csv(tmp_path / "p.csv")
+    csv = pd.read_csv(tmp_path / "p.csv", low_memory=False)
     assert len(csv) == len(dta) and csv["tie"].iloc[0] in {"none", "coordination", "alignment", "alliance"}
     bad = runner.invoke(app, ["export", path, "--format", "xlsx"])
     assert bad.exit_code == 2 and "csv or dta" in bad.output

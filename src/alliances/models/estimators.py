@@ -366,7 +366,8 @@ def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
     # statsmodels counts a row as at risk at its entry time (Stata's convention), R's (start, stop]
     # does not; with whole-year event times, entry = time - 0.5 gives exactly R's risk sets.
     mod = PHReg(time, X, status=y, entry=time - 0.5, ties="efron")
-    b, llf, hess, iters, conv = _damped_newton(mod.loglike, mod.score, mod.hessian, np.zeros(len(names)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # trial steps may overflow; halved
+        b, llf, hess, iters, conv = _damped_newton(mod.loglike, mod.score, mod.hessian, np.zeros(len(names)))
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)

@@ -21,6 +21,7 @@ import pandas as pd  # noqa: E402
 
 from . import __version__  # noqa: E402
 from .metrics import _check as _check_forecasts  # noqa: E402
+from .report import outcome_words  # noqa: E402
 
 TIE_COLORS = {"alliance": "#d9d9d9", "alignment": "#ececec", "coordination": "#f6f6f6"}
 SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0, states and majors, "
@@ -66,7 +67,7 @@ def probability_over_time(pred: pd.DataFrame, out_dir: Path, outcome: str, names
         ax.fill_between(g["year"], g["p_lo"], g["p_hi"], alpha=0.2, lw=0)
     for tie, color in TIE_COLORS.items():
         ax.fill_between([], [], color=color, label=f"observed {tie} in force")
-    ax.set_title(f"Predicted probability of {outcome.replace('_', ' ')}, {_dyad_label(sub, names)}")
+    ax.set_title(f"Predicted probability of a {outcome_words(outcome)}, {_dyad_label(sub, names)}")
     ax.set_xlabel("year")
     ax.set_ylabel("probability of onset in the year")
     ax.legend(fontsize=7, ncol=2, loc="upper left")
@@ -89,7 +90,7 @@ def scenario_comparison(effects: pd.DataFrame, out_dir: Path, outcome: str, year
     ax.axvline(0, color="#888888", lw=0.8)
     ax.set_yticks(range(len(sub)), labels, fontsize=7)
     ax.set_xlabel("change in the probability of onset (scenario - observed covariates)")
-    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {outcome.replace('_', ' ')}")
+    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {outcome_words(outcome)}")
     return _save(fig, out_dir, f"scenarios_{outcome}")
 
 
@@ -102,8 +103,8 @@ def survival_curve(surv: pd.DataFrame, out_dir: Path, names=None) -> list[Path]:
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"years after {int(surv['from_year'].iloc[0])}")
     ax.set_ylabel("probability of no onset")
-    ax.set_title(f"Survival without {surv['outcome'].iloc[0].replace('_', ' ')}, {_dyad_label(surv, names)} "
-                 "(covariates held at latest values)")
+    ax.set_title(f"Probability of no {outcome_words(surv['outcome'].iloc[0])}, {_dyad_label(surv, names)}\n"
+                 "(covariates held at their latest values)")
     ax.legend(fontsize=8)
     return _save(fig, out_dir, "survival")
 
@@ -120,7 +121,7 @@ def versus_great_powers(pred: pd.DataFrame, dist: pd.DataFrame, out_dir: Path, m
     ax.set_xlabel("year")
     ax.set_ylabel("probability of onset in the year")
     ax.set_title(f"{_dyad_label(sub, names)} against great-power dyads at risk of "
-                 f"{d['outcome'].iloc[0].replace('_', ' ')} ({model})")
+                 f"{outcome_words(d['outcome'].iloc[0])} ({model})")
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, out_dir, f"versus_great_powers_{model}")
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import AlliancesError
-from .report import markdown_table, write_tables, write_text_atomic
+from .report import markdown_table, outcome_words, write_tables, write_text_atomic
 
 Progress = Callable[[str], None]
 ID_COLUMNS = ["ccode1", "ccode2", "year", "dyad_id", "great_power_dyad", "conttype", "major1", "major2",
@@ -410,18 +410,6 @@ def _ordinal(x: float) -> str:
     n = int(round(x))
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def outcome_words(outcome: str) -> str:
-    """``alliance_onset_peace`` -> ``peacetime alliance onset``."""
-    if outcome == "cow_defense_onset":
-        return "COW defence pact onset"
-    kind, _, rest = outcome.partition("_")
-    what = {"tie": "security tie"}.get(kind, kind)
-    prefix = "peacetime " if outcome.endswith("_peace") else "bilateral " if outcome.endswith("_bilat") else ""
-    if rest.startswith("new"):
-        return f"new {prefix}{what} agreement"
-    return f"{prefix}{what} {'onset' if rest.startswith('onset') else rest}"
 
 
 def headline(pred: dict, validation, plan: Plan) -> list[str]:

@@ -37,3 +37,15 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike) ->
         paths.append(write_text_atomic(out / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n")))
         paths.append(write_text_atomic(out / f"{name}.md", markdown_table(frame)))
     return paths
+
+
+def outcome_words(outcome: str) -> str:
+    """``alliance_onset_peace`` -> ``peacetime alliance onset``."""
+    if outcome == "cow_defense_onset":
+        return "COW defence pact onset"
+    kind, _, rest = outcome.partition("_")
+    what = {"tie": "security tie"}.get(kind, kind)
+    prefix = "peacetime " if outcome.endswith("_peace") else "bilateral " if outcome.endswith("_bilat") else ""
+    if rest.startswith("new"):
+        return f"new {prefix}{what} agreement"
+    return f"{prefix}{what} {'onset' if rest.startswith('onset') else rest}"

@@ -67,3 +67,18 @@ def test_period_columns_carry_the_last_period_forward():
     cols = period_columns(np.array([1835, 1841, 1999, 2022]), "decade", (1840, 1990))
     assert cols["decade_1840"].tolist() == [0, 1, 0, 0]
     assert cols["decade_1990"].tolist() == [0, 0, 1, 1]  # 2022: the last decade's effect (the forecast rule)
+
+
+@pytest.mark.parametrize("estimator", ["logit", "relogit", "firth", "cloglog", "cox"])
+def test_one_fit_serves_every_clustering(panel, estimator):
+    """fit(also_clusters=...) + with_cluster gives what a separate fit with that cluster gives."""
+    spec = Spec("alliance_onset", COVS, years=(1946, 1990), cluster="dyad")
+    res = fit(panel, spec, estimator, also_clusters=["dyad+year", "dyad+agreement"])
+    for cl in ("dyad+year", "dyad+agreement"):
+        direct = fit(panel, dataclasses.replace(spec, cluster=cl), estimator)
+        alt = res.with_cluster(cl)
+        np.testing.assert_allclose(alt.params_, direct.params_, rtol=1e-10)
+        np.testing.assert_allclose(alt.cov_, direct.cov_, rtol=1e-8)
+        assert alt.cov_type == direct.cov_type and alt.spec.cluster == cl
+    with pytest.raises(ModelError, match="no covariance for cluster = 'year'"):
+        res.with_cluster("year")

@@ -13,6 +13,7 @@ manifests (figures carry no dates; their bytes depend on the matplotlib version 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -109,8 +110,10 @@ def sha256_bytes(data: bytes) -> str:
 _PANELS: dict[tuple, pd.DataFrame] = {}
 
 
-def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str) -> dict:
-    """Fit one (specification, estimator) pair; returns the results as a dict, or the error."""
+def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
+             also_clusters: tuple[str, ...] = ()) -> dict:
+    """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
+    the same fit; returns the results as a dict, or the error."""
     from .models import Spec, fit
     from .store import read_panel
 
@@ -125,7 +128,8 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
         # One BLAS thread, in workers and in-process alike: summation order then does not depend
         # on --jobs, and the estimates are the same to the last bit.
         with threadpool_limits(limits=1):
-            return {"ok": True, "result": fit(_PANELS[key], spec, estimator, panel_sha256=panel_sha).to_dict()}
+            res = fit(_PANELS[key], spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters)
+            return {"ok": True, "result": res.to_dict()}
     except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
@@ -193,24 +197,30 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     grid = robustness_specs(specs, plan)
 
     columns = set(ID_COLUMNS)
-    for spec in [*specs.values(), *grid.values()]:
+    variants = [dataclasses.replace(g, cluster=c) for g in grid.values() for c in plan.robust_clusters]
+    for spec in [*specs.values(), *variants]:
         columns |= set(needed_columns(spec)) | set(needed_columns(spec, "mlogit"))
     columns = tuple(sorted(c for c in columns if c in built.panel.columns))
     tasks = [(str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha) for r in plan.runs for est in r.estimators]
-    tasks += [(str(panel_path), columns, g.to_dict(), est, panel_sha) for g in grid.values()
+    tasks += [(str(panel_path), columns, g.to_dict(), est, panel_sha, plan.robust_clusters[1:]) for g in grid.values()
               for est in plan.robust_estimators]
-    say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications, {len(grid)} robustness variants)")
+    say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications; the robustness grid's "
+        f"{len(plan.robust_clusters)} clusterings come from {len(grid) * len(plan.robust_estimators)} of them)")
     outcomes = run_tasks(fit_task, tasks, jobs, scheduler, say)
 
     fits: dict[str, dict[str, Results]] = {}
     grid_fits: dict[str, dict[str, Results]] = {}
     failures = []
-    for (_, _, spec_dict, est, _), res in zip(tasks, outcomes):
-        target = grid_fits if spec_dict["name"] in grid else fits
-        if res["ok"]:
-            target.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
-        else:
+    for (_, _, spec_dict, est, *_), res in zip(tasks, outcomes):
+        if not res["ok"]:
             failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
+        elif spec_dict["name"] in grid:  # one fit, one entry per clustering option
+            r = Results.from_dict(res["result"])
+            for cl in plan.robust_clusters:
+                name = grid_name(plan.robust_spec, cl, spec_dict["period_effects"])
+                grid_fits.setdefault(name, {})[est] = r.with_cluster(cl)
+        else:
+            fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
 
     tables: dict[str, pd.DataFrame] = {}
     for name, by_est in fits.items():
@@ -288,18 +298,18 @@ def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
 
 
 def robustness_specs(specs: dict, plan: Plan) -> dict:
-    """The robustness grid: the plan's spec under every clustering x period-effects choice."""
-    import dataclasses
-
+    """The robustness grid's fits: the plan's spec under each period-effects choice (clustered by
+    the first option; the others come from the same fit, :func:`grid_name` names each cell)."""
     if not plan.robust_spec:
         return {}
     base = specs[plan.robust_spec]
-    out = {}
-    for cl in plan.robust_clusters:
-        for pe in plan.robust_periods:
-            name = f"{base.name}[cluster={cl}; periods={pe}]"
-            out[name] = dataclasses.replace(base, name=name, cluster=cl, period_effects=pe)
-    return out
+    return {f"{base.name}[periods={pe}]": dataclasses.replace(base, name=f"{base.name}[periods={pe}]",
+                                                            cluster=plan.robust_clusters[0], period_effects=pe)
+            for pe in plan.robust_periods}
+
+
+def grid_name(spec_name: str, cluster: str, periods: str) -> str:
+    return f"{spec_name}[cluster={cluster}; periods={periods}]"
 
 
 #: the rule printed in REPORT.md and applied by :func:`robustness_grid`

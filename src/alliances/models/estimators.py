@@ -18,8 +18,10 @@ the facts about each estimator live in :mod:`.catalog`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 
 import numpy as np
 import pandas as pd
@@ -77,22 +79,39 @@ def _results(design: Design, spec: Spec, estimator: str, names: Iterable[str], p
     )
 
 
+#: extra clustering options whose covariances a fit also computes (see :func:`fit`, ``also_clusters``)
+_ALSO: ContextVar[tuple[str, ...]] = ContextVar("also_clusters", default=())
+_ALT: ContextVar[dict | None] = ContextVar("alternative_covariances", default=None)
+
+
+def _covariance(cluster: str, design: Design, bread: np.ndarray, scores: np.ndarray, convention: str,
+                frame: pd.DataFrame | None) -> tuple[np.ndarray, str]:
+    if cluster == "none":
+        return bread, MODEL_BASED
+    frame = design.frame if frame is None else frame
+    n, k = scores.shape
+    factor = (n - 1) / (n - k) if convention == "HC1" else 1.0
+    cov, counts = variance.sandwich(bread, scores, frame, cluster, factor=factor, cadjust=convention != "cox")
+    text = {"HC1": HC1, "HC0": "G/(G-1) per dimension (R vcovCL type HC0, cadjust)",
+            "cox": "Lin-Wei dfbeta sums, no small-sample factor (R coxph cluster=)"}[convention]
+    return cov, variance.describe(cluster, counts, text)
+
+
 def clustered(design: Design, spec: Spec, bread: np.ndarray, scores: np.ndarray, *, convention: str = "HC1",
               frame: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
     """The spec's covariance around ``bread`` with per-row ``scores``, and its description.
 
     ``convention``: ``"HC1"`` (logit family: (N-1)/(N-K) and G/(G-1) per dimension),
-    ``"HC0"`` (LPM: G/(G-1) only) or ``"cox"`` (no adjustment, as ``coxph``).
+    ``"HC0"`` (LPM: G/(G-1) only) or ``"cox"`` (no adjustment, as ``coxph``). When
+    :func:`fit` is asked for ``also_clusters``, their covariances are computed here too, from
+    the same bread and scores (the point estimates do not depend on the clustering).
     """
-    if spec.cluster == "none":
-        return bread, MODEL_BASED
-    frame = design.frame if frame is None else frame
-    n, k = scores.shape
-    factor = (n - 1) / (n - k) if convention == "HC1" else 1.0
-    cov, counts = variance.sandwich(bread, scores, frame, spec.cluster, factor=factor, cadjust=convention != "cox")
-    text = {"HC1": HC1, "HC0": "G/(G-1) per dimension (R vcovCL type HC0, cadjust)",
-            "cox": "Lin-Wei dfbeta sums, no small-sample factor (R coxph cluster=)"}[convention]
-    return cov, variance.describe(spec.cluster, counts, text)
+    alt = _ALT.get()
+    if alt is not None:
+        for c in _ALSO.get():
+            if c != spec.cluster and not (c == "none" and convention == "HC0"):  # the LPM's "none" is not bread
+                alt[c] = _covariance(c, design, bread, scores, convention, frame)
+    return _covariance(spec.cluster, design, bread, scores, convention, frame)
 
 
 def _checked(design: Design, *, separation: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -146,6 +165,9 @@ def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
     bias = inv @ (X.T @ (w * xi))
     n, k = X.shape
     cov = (n / (n + k)) ** 2 * logit_cov
+    alt = _ALT.get()
+    for c, (alt_cov, text) in (alt or {}).items():
+        alt[c] = ((n / (n + k)) ** 2 * alt_cov, f"(n/(n+k))^2 x logit covariance, {text}")
     return _results(design, spec, "relogit", names, b - bias, cov, f"(n/(n+k))^2 x logit covariance, {base}",
                     llf=None, converged=True, iterations=res.mle_retvals.get("iterations"), sha=sha,
                     notes=["King-Zeng bias correction without prior correction (tau unknown, w_i = 1); "
@@ -371,7 +393,8 @@ def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)
-    resid = coxmod.efron_score_residuals(time, y, X, b) if spec.cluster != "none" else np.zeros((len(y), len(b)))
+    need = spec.cluster != "none" or any(c != "none" for c in _ALSO.get())
+    resid = coxmod.efron_score_residuals(time, y, X, b) if need else np.zeros((len(y), len(b)))
     cov, cov_type = clustered(design, spec, naive, resid, convention="cox")
     times, dh = coxmod.breslow_baseline(time, y, X, b)
     extra: dict = {"time_scale": spec.time_scale, "baseline": {"time": times.astype(int).tolist(), "dH0": dh.tolist()},
@@ -456,7 +479,8 @@ def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:
     return None
 
 
-def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha256: str | None = None) -> Results:
+def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha256: str | None = None,
+        also_clusters: Iterable[str] = ()) -> Results:
     """Fit one onset model.
 
     Parameters
@@ -467,11 +491,33 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
         ``cox``, ``mlogit``.
     panel_sha256 : hash of the panel file, recorded in the results (else taken from
         ``panel.attrs["panel_sha256"]`` when present).
+    also_clusters : other clustering options to compute from the same fit; read them with
+        ``Results.with_cluster(option)`` (one fit serves a whole robustness grid).
     """
     estimator_info(estimator)
     if not isinstance(spec, Spec):
         raise ModelError(f"spec must be an alliances.models.Spec, got {type(spec).__name__}")
-    return fit_design(design_for(panel, spec, estimator), spec, estimator, _panel_sha(panel, panel_sha256))
+    also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
+    for c in also:
+        if c not in variance.DESCRIPTION:
+            raise ModelError(f"unknown cluster option {c!r}; choose from {', '.join(variance.DESCRIPTION)}")
+    design_spec = spec
+    agreement = next((c for c in also if "agreement" in c), None)
+    if agreement and "agreement" not in spec.cluster:  # the design must carry the onsets' agreements
+        design_spec = dataclasses.replace(spec, cluster=agreement)
+    design = design_for(panel, design_spec, estimator)
+    alt: dict = {}
+    t1, t2 = _ALSO.set(also), _ALT.set(alt)
+    try:
+        res = fit_design(design, spec, estimator, _panel_sha(panel, panel_sha256))
+    finally:
+        _ALSO.reset(t1)
+        _ALT.reset(t2)
+    if not also:
+        return res
+    extra = {**res.extra, "alt_cov": {c: {"cov": np.asarray(v[0]).tolist(), "cov_type": v[1]}
+                                      for c, v in sorted(alt.items())}}
+    return dataclasses.replace(res, extra=extra)
 
 
 def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = None, *,

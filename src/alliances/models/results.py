@@ -168,6 +168,21 @@ class Results:
                 eff += np.array([table.get(str(int(v)), 0.0) for v in frame[col]], dtype=float)
         return eff
 
+    def with_cluster(self, cluster: str) -> "Results":
+        """The same estimates with the covariance of another clustering option computed by
+        ``fit(..., also_clusters=...)``."""
+        import dataclasses
+
+        if cluster == self.spec.cluster:
+            return self
+        alt = self.extra.get("alt_cov", {})
+        if cluster not in alt:
+            raise ModelError(f"{self.estimator}: no covariance for cluster = {cluster!r}; fit with "
+                             f"also_clusters=[{cluster!r}] (available: {', '.join(sorted(alt)) or 'none'})")
+        extra = {k: v for k, v in self.extra.items() if k != "alt_cov"}
+        return dataclasses.replace(self, spec=dataclasses.replace(self.spec, cluster=cluster),
+                                   cov_=np.array(alt[cluster]["cov"]), cov_type=alt[cluster]["cov_type"], extra=extra)
+
     def probabilities(self, X: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
         """Point probabilities for a design matrix ``X`` already in ``info.x_names`` order;
         ``frame`` supplies what the link needs besides X (Cox: the row's duration or year)."""

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .codebook import Column
 from .errors import PanelError
-from .keys import dyad_id, lookup, year_key
+from .keys import dyad_id, year_key
 from .panel import previous_row_is_last_year
 from .ties import VARIANTS, _list_column
 

@@ -101,10 +101,6 @@ class Design:
     def y(self) -> np.ndarray:
         return self.frame["y"].to_numpy()
 
-    @property
-    def groups(self) -> np.ndarray:
-        return self.frame["dyad_id"].to_numpy()
-
 
 # ----------------------------------------------------------------------------------
 # small pieces

@@ -193,9 +193,10 @@ class Results:
 
         ``frame`` holds the explanatory values (scenarios); with ``lag=True`` it holds
         panel rows and the covariates are lagged within dyad as in fitting.  Cox: one-year
-        probability ``1 - exp(-h0 * exp(x'b))`` with ``h0`` the Breslow baseline hazard per
-        year averaged over the estimation years (``baseline="mean"``) or the increment of
-        the row's own year (``baseline="year"``, falling back to the mean).  LPM: linear
+        probability ``1 - exp(-h0 * exp(x'b))``; on the duration scale ``h0`` is the smoothed
+        Breslow baseline at the row's own duration; on calendar time it is the mean yearly
+        increment over ``cox_baseline_years`` (``baseline="mean"``) or the increment of the
+        row's own year (``baseline="year"``, falling back to that mean).  LPM: linear
         prediction including the estimated dyad and year effects where known (0 otherwise),
         not clipped to [0, 1].  Multinomial logit: a frame with one column per category.
         """

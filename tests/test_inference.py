@@ -82,3 +82,49 @@ def test_one_fit_serves_every_clustering(panel, estimator):
         assert alt.cov_type == direct.cov_type and alt.spec.cluster == cl
     with pytest.raises(ModelError, match="no covariance for cluster = 'year'"):
         res.with_cluster("year")
+
+
+def test_year_effects_with_year_clustering_fit():
+    """Year dummies' scores sum to 0 within their year, so the two-way sum is not PSD there: the
+    negative eigenvalues are set to 0 (Cameron-Gelbach-Miller) and the covariates keep valid errors."""
+    from pathlib import Path
+
+    sample = pd.read_csv(Path(__file__).resolve().parent / "reference" / "sample.csv")
+    spec = Spec("alliance_onset", ("cap_ratio", "log_capdist", "contig_land"), risk_set="all", lag=0,
+                period_effects="year", cluster="dyad+year")
+    res = fit(sample, spec, "logit")
+    assert np.all(np.linalg.eigvalsh(res.cov_) > -1e-12)
+    assert (res.bse[["cap_ratio", "log_capdist", "contig_land"]] > 0).all()
+
+
+def test_common_windows_compare_models_on_the_same_rows():
+    from alliances.validate import common_windows
+
+    pred = pd.DataFrame({"scheme": "rolling", "window": ["a", "a", "b", "b", "b"],
+                         "model": ["logit", "base_rate", "logit", "base_rate", "firth"]})
+    pred = pd.concat([pred, pd.DataFrame({"scheme": ["rolling"], "window": ["a"], "model": ["firth"]})])
+    assert set(common_windows(pred)["window"]) == {"a", "b"}
+    assert set(common_windows(pred[~((pred["window"] == "a") & (pred["model"] == "logit"))])["window"]) == {"b"}
+
+
+def test_results_saved_before_the_duration_scale_still_predict(panel):
+    spec = Spec("alliance_onset", COVS, years=(1946, 1990), time_scale="calendar")
+    res = fit(panel, spec, "cox")
+    d = res.to_dict()
+    d["spec"].pop("time_scale")  # the old layout: no time scale, baseline keyed by "year"
+    d["extra"]["baseline"]["year"] = d["extra"]["baseline"].pop("time")
+    from alliances.models import Results
+
+    old = Results.from_dict(d)
+    assert old.spec.time_scale == "calendar"
+    rows = panel[(panel["year"] == 1980)].head(3)
+    np.testing.assert_allclose(old.predict(rows, baseline="year"), res.predict(rows, baseline="year"))
+
+
+def test_survival_curves_for_cox_without_time_controls(panel):
+    from alliances.predict import survival_curves
+
+    spec = Spec("alliance_onset", COVS, years=(1946, 2016), time_controls="none")
+    res = fit(panel, spec, "cox")
+    curve = survival_curves(panel, {"cox": res}, "CHN-RUS", horizon=5, sims=20)
+    assert curve["survival"].between(0, 1).all() and curve["survival"].is_monotonic_decreasing

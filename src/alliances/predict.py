@@ -415,7 +415,7 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
         future = pd.DataFrame({c: np.repeat(float(last[c].iloc[0]), horizon) for c in cols})
         future["dyad_id"] = int(last["dyad_id"].iloc[0])
         future["year"] = year_t + steps
-        if res.info.time_controls != "none":
+        if res.info.duration in last.columns:  # time controls and the Cox duration scale advance with the years
             future[res.info.duration] = float(last[res.info.duration].iloc[0]) + steps
         if scenario is not None:
             future = scenario.apply(future)

@@ -218,7 +218,10 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             r = Results.from_dict(res["result"])
             for cl in plan.robust_clusters:
                 name = grid_name(plan.robust_spec, cl, spec_dict["period_effects"])
-                grid_fits.setdefault(name, {})[est] = r.with_cluster(cl)
+                try:
+                    grid_fits.setdefault(name, {})[est] = r.with_cluster(cl)
+                except AlliancesError as exc:  # e.g. the conditional logit has no cluster options
+                    failures.append({"spec": name, "estimator": est, "error": str(exc)})
         else:
             fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
 
@@ -348,7 +351,7 @@ def model_overview(fits: dict) -> pd.DataFrame:
     """N, events, outcome years and variance type of every fitted model (one row each)."""
     rows = [{"spec": name, "estimator": est, "outcome": r.outcome, "nobs": r.nobs, "events": r.n_events,
              "first_year": r.years[0] if r.years else None, "last_year": r.years[1] if r.years else None,
-             "period_effects": r.spec.period_effects, "covariance": "; ".join(r.cov_type.split("; ")[:2])}
+             "period_effects": r.info.period_effects, "covariance": "; ".join(r.cov_type.split("; ")[:2])}
             for name, by_est in fits.items() for est, r in by_est.items()]
     return pd.DataFrame(rows, columns=["spec", "estimator", "outcome", "nobs", "events", "first_year", "last_year",
                                        "period_effects", "covariance"])
@@ -463,21 +466,25 @@ def headline(pred: dict, validation, plan: Plan) -> list[str]:
 
 
 def validation_sentence(scores: pd.DataFrame) -> str:
-    """What the pooled rolling-origin scores say, in words (models against the benchmarks)."""
+    """What the pooled rolling-origin scores say, in words, the wording following the numbers."""
     r = scores[(scores["scheme"] == "rolling") & (scores["window"] == "pooled")].set_index("model")
     if r.empty or "base_rate" not in r.index:
         return ""
     models = r.drop(index=[m for m in ("base_rate", "duration_only") if m in r.index])
     if models.empty:
         return ""
-    beat_log = int((models["log_score"] > r.loc["base_rate", "log_score"]).sum())
+    base = r.loc["base_rate"]
+    beat_log = int((models["log_score"] > base["log_score"]).sum())
     beat_brier = int((models["brier_skill"] > 0).sum())
-    return (f"Out of sample, {beat_log} of {len(models)} models have a better log score than the base rate "
-            f"({models['log_score'].min():.4f} to {models['log_score'].max():.4f} against "
-            f"{r.loc['base_rate', 'log_score']:.4f}) and rank onsets far better (ROC AUC "
-            f"{models['roc_auc'].min():.2f}-{models['roc_auc'].max():.2f} against {r.loc['base_rate', 'roc_auc']:.2f}); "
-            f"{beat_brier} of {len(models)} beat it on the Brier score, which rare events leave dominated by the "
-            "non-events. Read the probabilities as rankings with the calibration below, not as exact odds.")
+    auc_lo, auc_hi = models["roc_auc"].min(), models["roc_auc"].max()
+    ranking = ("rank onsets better than chance" if auc_lo > 0.5 else
+               "do not all rank onsets better than chance")
+    return (f"Out of sample (pooled over the windows every model could be fitted on), {beat_log} of {len(models)} "
+            f"models have a better log score than the training base rate ({models['log_score'].min():.4f} to "
+            f"{models['log_score'].max():.4f} against {base['log_score']:.4f}); the models {ranking} (ROC AUC "
+            f"{auc_lo:.2f}-{auc_hi:.2f}; 0.5 is chance); {beat_brier} of {len(models)} beat the base rate on the "
+            "Brier score, which rare events leave dominated by the non-events. Read the probabilities with the "
+            "calibration below.")
 
 
 def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robust: pd.DataFrame,
@@ -559,7 +566,8 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
         n_roll = sum(w.scheme == "rolling" for w in validation.windows)
         n_era = sum(w.scheme == "era" for w in validation.windows)
         lines += [f"## How well the models forecast (`{plan.validate_spec}`, out of sample)", "",
-                  f"{n_roll} rolling origins (fit through T, predict T+1 to T+h) and {n_era} leave-one-era-out "
+                  f"{n_roll} rolling origins (fit on outcome years up to T, predict each year T+1 to T+h from its observed "
+                  f"lagged covariates) and {n_era} leave-one-era-out "
                   "windows; benchmarks: the training years' at-risk base rate and a duration-only logit. Log score: "
                   "mean log-likelihood (higher is better); Brier skill: 1 - Brier / Brier of the base rate. Every "
                   f"prediction is in `validation/predictions.parquet`. Best by rolling log score: **{validation.best}**.",

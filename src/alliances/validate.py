@@ -168,8 +168,8 @@ def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd
     test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
     if int(train.frame["y"].sum()) == 0:
         raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
-    if model in BENCHMARKS:
-        p = _benchmark(model, train, test)
+    if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
+        p = _benchmark(model, design.subset(window.train_mask(year)), test)
     else:
         est = estimator_info(model)
         if not est.probabilities:
@@ -219,11 +219,24 @@ class Validation:
         return max(ls, key=ls.get) if ls else None
 
 
+def common_windows(pred: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the windows every model could be fitted on (per scheme), so pooled scores
+    and calibration compare the models on the same dyad-years."""
+    keep = []
+    for _, by_scheme in pred.groupby("scheme", sort=True):
+        sets = by_scheme.groupby("model")["window"].agg(frozenset)
+        common = frozenset.intersection(*sets) if len(sets) else frozenset()
+        keep.append(by_scheme[by_scheme["window"].isin(common)])
+    return pd.concat(keep) if keep else pred.iloc[:0]
+
+
 def _scores(pred: pd.DataFrame) -> pd.DataFrame:
     rows = []
+    pooled = common_windows(pred)
     for scheme, by_scheme in pred.groupby("scheme", sort=True):
+        same = pooled[pooled["scheme"] == scheme]
         groups = [*by_scheme.groupby(["window", "model"], sort=True), *(
-            (("pooled", m), g) for m, g in by_scheme.groupby("model", sort=True))]
+            (("pooled", m), g) for m, g in same.groupby("model", sort=True))]
         for (window, model), g in groups:
             p, y = g["p"].to_numpy(), g["outcome"].to_numpy()
             ref = by_scheme[(by_scheme["model"] == "base_rate") & by_scheme["window"].isin(g["window"].unique())]
@@ -242,7 +255,7 @@ def _era_of(year: np.ndarray) -> np.ndarray:
 
 
 def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rolling = pred[pred["scheme"] == "rolling"]
+    rolling = common_windows(pred[pred["scheme"] == "rolling"])
     tables = []
     for model, g in rolling.groupby("model", sort=True):
         t = metrics.calibration_table(g["p"].to_numpy(), g["outcome"].to_numpy())

@@ -156,7 +156,8 @@ class Results:
         if baseline == "year":
             if "year" not in frame.columns:
                 raise ModelError("baseline='year' needs a year column in the frame")
-            table = dict(zip(self.extra["baseline"]["time"], self.extra["baseline"]["dH0"]))
+            base = self.extra["baseline"]
+            table = dict(zip(base.get("time", base.get("year", [])), base["dH0"]))  # "year": files before 0.2
             return np.array([table.get(int(y), per_year) for y in frame["year"]], dtype=float)
         raise ModelError(f"baseline must be 'mean' or 'year', got {baseline!r}")
 
@@ -310,8 +311,10 @@ class Results:
     def from_dict(cls, d: dict[str, Any]) -> "Results":
         if d.get("format") != FORMAT:
             raise ModelError(f"not a saved results file (format {d.get('format')!r}, expected {FORMAT!r})")
+        spec = dict(d["spec"])
+        spec.setdefault("time_scale", "calendar")  # results saved before the duration scale existed
         return cls(
-            estimator=d["estimator"], spec=Spec.from_dict(d["spec"]), outcome=d["outcome"],
+            estimator=d["estimator"], spec=Spec.from_dict(spec), outcome=d["outcome"],
             param_names=tuple(d["param_names"]), params_=np.array(d["params"]), cov_=np.array(d["cov"]),
             cov_type=d["cov_type"], nobs=d["nobs"], n_events=d["n_events"], n_groups=d["n_groups"],
             llf=d["llf"], converged=d["converged"], iterations=d["iterations"],

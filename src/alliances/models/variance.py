@@ -92,7 +92,8 @@ def sandwich(bread: np.ndarray, scores: np.ndarray, frame: pd.DataFrame, cluster
 
     ``scores`` are per-row score contributions (rows of ``frame``); ``bread`` the inverse of
     the (expected or observed) information. A two-way sum that is not positive
-    semi-definite is reported as is (``vcovCL(fix = FALSE)``); its diagonal is checked.
+    semi-definite has its negative eigenvalues set to 0 (Cameron, Gelbach and Miller 2011; R's
+    ``vcovCL(fix = TRUE)``), and the description says so.
     """
     dims = cluster_dimensions(frame, cluster)
     if not dims:
@@ -109,9 +110,13 @@ def sandwich(bread: np.ndarray, scores: np.ndarray, frame: pd.DataFrame, cluster
         agr = frame[AGREEMENT_COLUMN].to_numpy()
         counts["agreement"] = int(np.unique(agr[agr >= 0]).size)
     cov = factor * bread @ total @ bread
-    if np.any(np.diag(cov) <= 0):
-        raise ModelError(f"the {DESCRIPTION[cluster]} covariance has a non-positive variance "
-                         "(multi-way sums need not be positive definite); choose another cluster option")
+    if any(sign < 0 for sign, _ in dims):  # multi-way: the sum need not be positive semi-definite
+        w, v = np.linalg.eigh((cov + cov.T) / 2)
+        if w[0] < -1e-12 * abs(w[-1]):
+            # e.g. year dummies' scores sum to 0 within their year; Cameron, Gelbach and Miller (2011):
+            # set the negative eigenvalues to 0
+            cov = (v * np.maximum(w, 0)) @ v.T
+            counts["negative eigenvalues set to 0"] = int((w < 0).sum())
     return cov, counts
 
 
@@ -119,5 +124,7 @@ def describe(cluster: str, counts: dict[str, int], convention: str) -> str:
     """``"two-way clustered by dyad and year (Cameron-Gelbach-Miller); 1,207 dyads, 65 years; CR1"``."""
     if cluster == "none":
         return DESCRIPTION["none"]
-    n = ", ".join(f"{g:,} {k}" for k, g in counts.items() if " x " not in k)
-    return f"{DESCRIPTION[cluster]}; clusters: {n}; {convention}"
+    n = ", ".join(f"{g:,} {k}" for k, g in counts.items() if " x " not in k and "eigen" not in k)
+    fix = counts.get("negative eigenvalues set to 0")
+    fixed = f"; {fix} negative eigenvalue(s) set to 0 (Cameron-Gelbach-Miller)" if fix else ""
+    return f"{DESCRIPTION[cluster]}; clusters: {n}; {convention}{fixed}"

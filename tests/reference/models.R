@@ -11,19 +11,9 @@
 # no tie of any kind in force in t-1).  Time controls: t, t^2/100, t^3/1000 with
 # t = years_since_alliance (binary models) or years_since_tie (multinomial logit).
 
-suppressPackageStartupMessages({
-  library(survival); library(sandwich); library(brglm2); library(nnet); library(jsonlite)
-})
-
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", args[grep("^--file=", args)])))
-csv <- file.path(here, "sample.csv")
-d <- read.csv(csv)
-d$smad <- log1p(d$shared_mid_adversaries_5y)
-d$t <- d$years_since_alliance; d$t2 <- d$t^2 / 100; d$t3 <- d$t^3 / 1000
-d$tt <- d$years_since_tie; d$tt2 <- d$tt^2 / 100; d$tt3 <- d$tt^3 / 1000
-d$start <- d$year - 1; d$stop <- d$year
-d$cat <- ifelse(d$alliance_onset == 1, 2, ifelse(d$alignment_onset == 1, 1, 0))
+source(file.path(here, "sample_setup.R"))  # packages, sample, derived columns
 
 py <- c("(Intercept)" = "const", cap_ratio = "cap_ratio", log_capdist = "log_capdist",
         contig_land = "contig_land", great_power_dyad = "great_power_dyad",

@@ -128,3 +128,9 @@ def test_survival_curves_for_cox_without_time_controls(panel):
     res = fit(panel, spec, "cox")
     curve = survival_curves(panel, {"cox": res}, "CHN-RUS", horizon=5, sims=20)
     assert curve["survival"].between(0, 1).all() and curve["survival"].is_monotonic_decreasing
+
+
+def test_agreement_clustering_needs_an_attributed_outcome(panel):
+    spec = Spec("alliance_new", COVS, years=(1946, 1990), cluster="dyad+agreement")
+    with pytest.raises(ModelError, match="needs the agreement that produced each onset.*alliance_new has none"):
+        fit(panel, spec, "logit")

@@ -324,6 +324,12 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
         needed.append("great_power_dyad")
     if spec.politically_relevant:
         needed += ["conttype", "major1", "major2"]
+    absent = [c for c in agreement_cols if c not in panel.columns]
+    if absent:
+        raise ModelError(f"cluster = {spec.cluster!r} needs the agreement that produced each onset, and "
+                         f"{' / '.join(outcome_cols)} has none ({', '.join(absent)} is not in the panel; the status "
+                         "onsets alliance/alignment/tie_onset and their _peace and _bilat variants have one). "
+                         "Choose cluster = 'dyad', 'year' or 'dyad+year'.")
     missing = [c for c in dict.fromkeys(needed) if c not in panel.columns]
     if missing:
         raise unknown_columns_error(missing, panel.columns)

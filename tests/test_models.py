@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances.models import ESTIMATORS, ModelError, Results, Spec, compare, fit, fit_all, load
+from alliances.models import (ESTIMATORS, CollinearityError, ModelError, Results, SeparationError, Spec, compare, fit,
+                              fit_all, load)
 from alliances.models._synthetic import TRUE_ONSET, synthetic_panel
 from alliances.models.clogit import conditional_logit
 from alliances.models.design import build_design, lag_within_dyad, rcs_basis, spline_knots
@@ -131,7 +132,7 @@ def test_unknown_estimator(synth, spec):
 
 def test_separation_names_covariate(synth):
     df = synth.assign(sure=synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0))
-    with pytest.raises(ModelError, match="perfect separation: alliance_onset never occurs when sure == 0"):
+    with pytest.raises(SeparationError, match="perfect separation: alliance_onset never occurs when sure == 0"):
         fit(df, Spec("alliance_onset", COVS + ["sure"]), "logit")
     thr = synth.assign(z=np.where(synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0) > 0, 5.0, 0.0)
                        + np.random.default_rng(0).random(len(synth)))
@@ -141,7 +142,7 @@ def test_separation_names_covariate(synth):
 
 def test_collinearity_names_covariates(synth):
     df = synth.assign(dist2=2 * synth["log_capdist"] + 1, const5=5.0)
-    with pytest.raises(ModelError, match="collinearity: the covariates .*log_capdist.*dist2|dist2.*log_capdist"):
+    with pytest.raises(CollinearityError, match="collinearity: the covariates .*log_capdist.*dist2|dist2.*log_capdist"):
         fit(df, Spec("alliance_onset", ["log_capdist", "dist2"]), "logit")
     with pytest.raises(ModelError, match="const5 is constant"):
         fit(df, Spec("alliance_onset", ["log_capdist", "const5"]), "logit")
@@ -341,3 +342,17 @@ def test_cli_fit(tmp_path, synth, monkeypatch):
     assert (tmp_path / "out" / "s.cox.csv").read_text().startswith("model,estimator,outcome,term,estimate")
     assert len(out["logit"].panel_sha256) == 64
     assert any("Observations" in line for line in lines)
+
+
+def test_error_classes_form_one_hierarchy():
+    """Every model failure is a ModelError and an AlliancesError, so the CLI catches one base class."""
+    from alliances.errors import AlliancesError
+    from alliances.models import ConvergenceError
+
+    for cls in (SeparationError, CollinearityError, ConvergenceError):
+        assert issubclass(cls, ModelError) and issubclass(cls, AlliancesError)
+
+
+def test_firth_reports_the_steps_it_took(synth):
+    res = fit(synth, Spec("alliance_onset", COVS), "firth")
+    assert 1 <= res.iterations < 100  # not the iteration limit

@@ -8,10 +8,10 @@
 
 from .cli import cli_fit
 from .design import build_design
-from .errors import ModelError
+from .errors import CollinearityError, ConvergenceError, ModelError, SeparationError
 from .estimators import ESTIMATORS, fit, fit_all
 from .results import Results, compare, load
 from .spec import OUTCOMES, Spec
 
-__all__ = ["ESTIMATORS", "OUTCOMES", "ModelError", "Results", "Spec", "build_design", "cli_fit", "compare", "fit",
+__all__ = ["ESTIMATORS", "OUTCOMES", "CollinearityError", "ConvergenceError", "ModelError", "SeparationError", "Results", "Spec", "build_design", "cli_fit", "compare", "fit",
            "fit_all", "load"]

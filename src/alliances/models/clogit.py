@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import CollinearityError
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def conditional_logit(y: np.ndarray, X: np.ndarray, groups: np.ndarray, *, maxit
         try:
             step = np.linalg.solve(-h, g)
         except np.linalg.LinAlgError as exc:
-            raise ModelError("clogit: singular information matrix; suspicion is high collinearity") from exc
+            raise CollinearityError("clogit: singular information matrix; suspicion is high collinearity") from exc
         for _ in range(40):
             ll_n, g_n, h_n = data.loglike_derivs(b + step)
             if ll_n >= ll - 1e-10 * abs(ll):

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ModelError, unknown_columns_error
+from .errors import CollinearityError, ModelError, SeparationError, unknown_columns_error
 from .spec import Spec, parse_term
 
 KNOT_QUANTILES = {
@@ -537,7 +537,7 @@ def check_separation(y: np.ndarray, X: np.ndarray, names: list[str] | tuple[str,
                 r = ev[sel].mean()
                 if r in (0.0, 1.0):
                     what = "never" if r == 0 else "always"
-                    raise ModelError(
+                    raise SeparationError(
                         f"perfect separation: {outcome} {what} occurs when {name} == {v:g} "
                         f"({int(sel.sum())} rows), so the {name} coefficient is infinite. "
                         "Drop the covariate, merge categories or use estimator='firth'."
@@ -546,7 +546,7 @@ def check_separation(y: np.ndarray, X: np.ndarray, names: list[str] | tuple[str,
             x1, x0 = x[ev], x[~ev]
             if x1.min() >= x0.max() or x1.max() <= x0.min():
                 side = f">= {x0.max():g}" if x1.min() >= x0.max() else f"<= {x0.min():g}"
-                raise ModelError(
+                raise SeparationError(
                     f"perfect separation: every {outcome} event has {name} {side}, beyond all non-events, "
                     "so its coefficient is infinite. Drop or recode the covariate or use estimator='firth'."
                 )
@@ -559,7 +559,7 @@ def check_collinearity(X: np.ndarray, names: list[str] | tuple[str, ...]) -> Non
     sd = X.std(axis=0)
     for j, n in enumerate(names):
         if n != "const" and sd[j] == 0:
-            raise ModelError(
+            raise CollinearityError(
                 f"collinearity: {n} is constant ({X[0, j]:g}) in the estimation sample"
                 + (" and so collinear with the intercept" if has_const else "")
                 + "; drop it or widen the sample."
@@ -574,7 +574,7 @@ def check_collinearity(X: np.ndarray, names: list[str] | tuple[str, ...]) -> Non
     if w[0] < 1e-10 * max(w[-1], 1.0):
         v = V[:, 0]
         involved = [names[cols[i]] for i in np.argsort(-np.abs(v)) if abs(v[i]) > 0.05]
-        raise ModelError(
+        raise CollinearityError(
             "collinearity: the covariates " + ", ".join(involved) + (" (with the intercept)" if has_const else "")
             + " are linearly dependent in the estimation sample; drop one of them."
         )

@@ -15,6 +15,18 @@ class ModelError(AlliancesError, ValueError):
     """
 
 
+class SeparationError(ModelError):
+    """A covariate (quasi-)perfectly predicts the outcome: its coefficient would be infinite."""
+
+
+class CollinearityError(ModelError):
+    """Covariates are constant or linearly dependent in the estimation sample."""
+
+
+class ConvergenceError(ModelError):
+    """The optimizer did not converge."""
+
+
 def unknown_columns_error(missing: Iterable[str], available: Iterable[str], what: str = "panel") -> ModelError:
     """Build a :class:`ModelError` naming unknown columns and their closest matches."""
     available = list(available)

@@ -43,7 +43,7 @@ from .design import (
     check_events,
     check_separation,
 )
-from .errors import ModelError
+from .errors import CollinearityError, ConvergenceError, ModelError
 from .firth import firth_logit
 from .results import Results
 from .spec import Spec
@@ -55,8 +55,8 @@ MODEL_BASED = "model-based (inverse information)"
 HC1 = "G/(G-1) per dimension and (N-1)/(N-K) (R vcovCL type HC1; CR1 one-way)"
 
 
-def _not_converged(estimator: str, detail: str = "") -> ModelError:
-    return ModelError(
+def _not_converged(estimator: str, detail: str = "") -> ConvergenceError:
+    return ConvergenceError(
         f"{estimator}: the optimizer did not converge{(' (' + detail + ')') if detail else ''}. "
         "Suspicion is separation or near-collinearity: check sparse binary covariates, rescale "
         "large covariates (e.g. log them) or try estimator='firth'."
@@ -311,7 +311,7 @@ def fit_lpm(design: Design, spec: Spec, sha: str | None) -> Results:
     try:
         res = mod.fit(cov_type="unadjusted", low_memory=LPM_LOW_MEMORY)
     except ValueError as exc:
-        raise ModelError(f"lpm: {exc}; suspicion is collinearity with the dyad or year effects") from exc
+        raise CollinearityError(f"lpm: {exc}; suspicion is collinearity with the dyad or year effects") from exc
     b = res.params.to_numpy()
     dt = two_way_demean(np.column_stack([f[names].to_numpy(dtype=float), f["y"].to_numpy(dtype=float)]),
                         f["dyad_id"].to_numpy(), f["year"].to_numpy())
@@ -339,7 +339,7 @@ def _damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np
         try:
             step = np.linalg.solve(-h, g)
         except np.linalg.LinAlgError as exc:
-            raise ModelError("singular information matrix; suspicion is high collinearity") from exc
+            raise CollinearityError("singular information matrix; suspicion is high collinearity") from exc
         for _ in range(50):
             ll_new = loglike(b + step)
             if np.isfinite(ll_new) and ll_new >= ll - 1e-10 * abs(ll):

@@ -20,7 +20,7 @@ import numpy as np
 from scipy import linalg
 from scipy.special import expit, log_expit
 
-from .errors import ModelError
+from .errors import CollinearityError
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _pieces(y: np.ndarray, X: np.ndarray, b: np.ndarray) -> tuple[float, float, 
     try:
         chol = linalg.cholesky(info, lower=True)
     except linalg.LinAlgError as exc:
-        raise ModelError("Firth logit: the information matrix is singular; suspicion is high collinearity") from exc
+        raise CollinearityError("Firth logit: the information matrix is singular; suspicion is high collinearity") from exc
     pen = llf + float(np.sum(np.log(np.diag(chol))))  # 1/2 log det = sum log diag(chol)
     return llf, pen, p, chol
 
@@ -73,4 +73,4 @@ def firth_logit(y: np.ndarray, X: np.ndarray, *, maxiter: int = 100, tol: float 
     h = p * (1 - p) * np.einsum("ij,ij->j", A, A)
     score = X.T @ (y - p + h * (0.5 - p))
     conv = bool(np.max(np.abs(score)) < max(tol, 1e-6))
-    return FirthFit(b, linalg.cho_solve((chol, True), np.eye(len(b))), llf, pen, maxiter, conv)
+    return FirthFit(b, linalg.cho_solve((chol, True), np.eye(len(b))), llf, pen, it, conv)  # steps taken

@@ -35,7 +35,7 @@ import pandas as pd
 from .errors import PanelError
 from .models import Results
 from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
-from .models.design import lag_within_dyad
+from .models.design import lag_within_dyad, same_dyad_previous
 from .models.spec import parse_term
 
 DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
@@ -155,41 +155,51 @@ def carry_past_coverage(panel: pd.DataFrame, columns: Sequence[str],
     ends = coverage_ends(panel, columns) if ends is None else ends
     year = panel["year"].to_numpy()
     dyad = panel["dyad_id"].to_numpy()
-    out, carried = {}, np.full(len(panel), "", dtype=object)
+    out, mask, tags = {}, np.zeros(len(panel), dtype=np.int64), []
     for c in columns:
         v = panel[c].to_numpy(dtype=float)
         end = ends.get(c)
-        if end is not None and (year > end).any():
-            at_end = pd.Series(v[year == end], index=dyad[year == end])
-            fill = pd.Series(dyad).map(at_end).to_numpy(dtype=float)
-            past = (year > end) & np.isnan(v) & ~np.isnan(fill)
-            v = np.where(past, fill, v)
-            carried = np.where(past, np.where(carried == "", "", carried + ",") + f"{c}@{end}", carried)
+        if end is not None:
+            idx = np.flatnonzero((year > end) & np.isnan(v))  # only the rows past coverage are touched
+            if len(idx):
+                at_end = pd.Series(v[year == end], index=dyad[year == end])
+                fill = pd.Series(dyad[idx]).map(at_end).to_numpy(dtype=float)
+                idx, fill = idx[~np.isnan(fill)], fill[~np.isnan(fill)]
+                v = v.copy()
+                v[idx] = fill
+                mask[idx] |= 1 << len(tags)  # one bit per carried column: labels are built once per combination
+                tags.append(f"{c}@{end}")
         out[c] = v
-    return pd.DataFrame(out, index=panel.index), pd.Series(carried, index=panel.index, name="x_carried")
+    masks, codes = np.unique(np.r_[0, mask], return_inverse=True)  # the empty label is always category 0
+    labels = [",".join(t for i, t in enumerate(tags) if m >> i & 1) for m in masks]
+    carried = pd.Series(pd.Categorical.from_codes(codes[1:], labels), index=panel.index, name="x_carried")
+    return pd.DataFrame(out, index=panel.index), carried
 
 
 def explanatory(panel: pd.DataFrame, res: Results, carry: bool = True) -> pd.DataFrame:
     """Panel rows with each raw covariate lagged within dyad as in fitting (duration and year
     unlagged). With ``carry`` the values past a covariate's coverage are carried forward
-    (:func:`carry_past_coverage`); ``frame.attrs["x_carried"]`` lists them per row."""
+    (:func:`carry_past_coverage`), and the column ``x_carried`` lists per row what entered it so."""
     _check_sorted(panel)
     dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
     cols = {"dyad_id": dyad, "year": year}
     raw_cols = _raw_columns(res)
-    if carry:
-        raw, carried = carry_past_coverage(panel, raw_cols)
-    else:
-        raw, carried = panel[raw_cols].astype(float), pd.Series("", index=panel.index, name="x_carried")
+    raw, carried = carry_past_coverage(panel, raw_cols, None if carry else {})
+    lag = res.info.lag
     for c in raw_cols:
         v = raw[c].to_numpy(dtype=float)
-        cols[c] = lag_within_dyad(v, dyad, year, res.info.lag) if res.info.lag else v
+        cols[c] = lag_within_dyad(v, dyad, year, lag) if lag else v
     if res.info.duration in panel.columns:
         cols[res.info.duration] = panel[res.info.duration].to_numpy(dtype=float)
     frame = pd.DataFrame(cols, index=panel.index)
-    # what entered a row is the lagged value: the carried note of year t - lag
-    lagged = pd.Series(carried.to_numpy(), index=pd.MultiIndex.from_arrays([dyad, year + res.info.lag]))
-    frame["x_carried"] = lagged.reindex(pd.MultiIndex.from_arrays([dyad, year])).fillna("").to_numpy()
+    # what entered a row is the lagged value: the carried note of year t - lag, shifted like the values
+    codes = carried.cat.codes.to_numpy()
+    if lag:
+        shifted = np.zeros(len(codes), dtype=codes.dtype)  # code 0: nothing carried
+        ok = same_dyad_previous(dyad, year, lag)
+        shifted[lag:][ok[lag:]] = codes[:-lag][ok[lag:]]
+        codes = shifted
+    frame["x_carried"] = pd.Categorical.from_codes(codes, carried.cat.categories)
     return frame
 
 
@@ -278,6 +288,7 @@ def dyad_predictions(
             raise PanelError(f"dyad {a}-{b} has no years in {years[0]}-{years[1]}; it exists {span.min()}-{span.max()}")
     pos = panel.index.get_indexer(rows)
     out = []
+    shared: dict[tuple, pd.DataFrame] = {}  # models with the same covariates and lag share one frame
     for label, res in fits.items():
         if not CATALOG[res.estimator].probabilities:
             raise PanelError(f"model {label!r} ({res.estimator}) gives no absolute probabilities; use one of "
@@ -286,7 +297,10 @@ def dyad_predictions(
         missing = [c for c in _raw_columns(res) if c not in panel.columns]
         if missing:
             raise PanelError(f"model {label!r} uses columns {missing} that the panel lacks")
-        X_all = explanatory(panel, res)
+        key = (tuple(_raw_columns(res)), res.info.lag, res.info.duration)
+        if key not in shared:
+            shared[key] = explanatory(panel, res)
+        X_all = shared[key]
         risk_all = at_risk(panel, res)
         X = X_all.iloc[pos]
         if scenario is not None:

@@ -236,9 +236,11 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
         write_text_atomic(out / "tables" / f"compare_{name}.md", markdown_table(comp))
     robust = robustness_table(fits, plan)
-    grid_table = robustness_grid(grid_fits, plan)
+    grid_rows = robustness_fits(grid_fits)
+    grid_table = robustness_grid(grid_rows)
     models_table = model_overview({**fits, **grid_fits})
-    write_tables({"robustness": robust, "robustness_grid": grid_table, "models": models_table,
+    write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
+                  "models": models_table,
                   "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
     validation = None
     if plan.validate_spec:
@@ -251,7 +253,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             write_validation(validation, out / "validation", figures=figures)
         except AlliancesError as exc:
             failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
-    sources = onset_shares(built.panel, getattr(built, "agreement_table", None), specs.get(plan.predict_spec))
+    sources = onset_shares(built.panel, built.agreement_table, specs.get(plan.predict_spec))
 
     pred_frames = {}
     if plan.predict_spec in fits:
@@ -320,19 +322,23 @@ ROBUST_RULE = ("robust = the same sign and p < 0.05 in every fit of the grid: ev
                "x period-effects choice, one outcome")
 
 
-def robustness_grid(grid_fits: dict, plan: Plan) -> pd.DataFrame:
-    """Per covariate of the robustness spec: fits, signs, share significant, and the verdict."""
+def robustness_fits(grid_fits: dict) -> pd.DataFrame:
+    """Every fit of the robustness grid: one row per variant x estimator x covariate (the
+    intercept, time controls and period dummies are not claims and are left out)."""
     rows = []
     for name, by_est in grid_fits.items():
         for est, res in by_est.items():
-            for term in res.params.index:
-                if term in ("const", "t", "t^2/100", "t^3/1000") or term.startswith(("t_spline", "decade_", "year_")):
-                    continue  # the intercept, time controls and period dummies are not claims
+            for term in (t for t in res.info.covariates if t in res.params.index):
                 rows.append({"variant": name, "estimator": est, "outcome": res.outcome, "term": term,
                              "coef": res.params[term], "std_err": res.bse[term], "p_value": res.pvalues[term],
                              "covariance": res.cov_type.split(";")[0]})
-    fitsframe = pd.DataFrame(rows, columns=["variant", "estimator", "outcome", "term", "coef", "std_err", "p_value",
-                                            "covariance"])
+    return pd.DataFrame(rows, columns=["variant", "estimator", "outcome", "term", "coef", "std_err", "p_value",
+                                       "covariance"])
+
+
+def robustness_grid(fitsframe: pd.DataFrame) -> pd.DataFrame:
+    """Per covariate of the robustness spec: fits, signs, number significant, and the verdict of
+    :data:`ROBUST_RULE`, from :func:`robustness_fits`."""
     if fitsframe.empty:
         return pd.DataFrame(columns=["outcome", "term", "fits", "positive", "negative", "significant", "verdict"])
     out = []
@@ -536,7 +542,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
     if grid is not None and len(grid):
         lines += [f"**Robustness** of `{plan.robust_spec}`: {ROBUST_RULE} "
                   f"({', '.join(plan.robust_estimators)} x clustering {', '.join(plan.robust_clusters)} x period "
-                  f"effects {', '.join(plan.robust_periods)}). Full table: `tables/robustness_grid.csv`.", "",
+                  f"effects {', '.join(plan.robust_periods)}). Every fit: `tables/robustness_grid_fits.csv`.", "",
                   markdown_table(grid), ""]
     mlogit = [(name, r) for name, by_est in fits.items() for e, r in by_est.items() if e == "mlogit"]
     for name, res in mlogit:

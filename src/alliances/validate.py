@@ -32,12 +32,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from . import metrics
 from .errors import AlliancesError
 from .models import Spec
 from .models.catalog import VALIDATED_ESTIMATORS, info as estimator_info
-from .models.design import (Design, DesignInfo, design_matrix, restrict_periods, spline_knots,
+from .models.design import (Design, design_matrix, restrict_periods, spline_knots,
                             time_control_columns)
 from .models.errors import ModelError
 
@@ -64,6 +65,11 @@ class Window:
         return (year >= self.test[0]) & (year <= self.test[1])
 
 
+def era_label(first: int, last: int) -> str:
+    """``1946-1989``; an open-ended last era is ``1990-``."""
+    return f"{first}-{last}" if last < 2100 else f"{first}-"
+
+
 def windows(first: int, last: int, *, first_origin: int = 1850, step: int = 10, horizon: int = 10,
             eras: Sequence[tuple[int, int]] = ERAS) -> list[Window]:
     """Rolling origins ``first_origin, +step, ...`` before ``last``, then one window per era."""
@@ -74,8 +80,7 @@ def windows(first: int, last: int, *, first_origin: int = 1850, step: int = 10, 
     for a, b in eras:
         lo, hi = max(a, first), min(b, last)
         if lo <= hi and (lo > first or hi < last):
-            out.append(Window("era", f"era {a}-{b if b < 2100 else ''}".rstrip("-") + ("" if b < 2100 else "-"),
-                              (lo, hi)))
+            out.append(Window("era", f"era {era_label(a, b)}", (lo, hi)))
     if not out:
         raise AlliancesError(f"no validation window fits the outcome years {first}-{last}")
     return out
@@ -136,10 +141,8 @@ def _outcome_years(panel_path: str | os.PathLike, spec: Spec) -> tuple[int, int]
 
 
 def _without_const(design: Design) -> Design:
-    info = DesignInfo(**{**design.info.__dict__, "x_names": tuple(n for n in design.info.x_names if n != "const"),
-                         "intercept": False})
-    return Design(design.frame, info, design.outcome, design.risk_set, design.n_risk_set, design.n_dropped_missing,
-                  design.notes, design.status)
+    x_names = tuple(n for n in design.info.x_names if n != "const")
+    return dataclasses.replace(design, info=dataclasses.replace(design.info, x_names=x_names, intercept=False))
 
 
 def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
@@ -155,7 +158,7 @@ def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
     res = sm.Logit(y, X(train.frame)).fit(method="newton", maxiter=100, disp=0)
     if not res.mle_retvals.get("converged", False):
         raise ModelError("duration-only benchmark: the logit did not converge")
-    return 1 / (1 + np.exp(-(X(test) @ np.asarray(res.params))))
+    return expit(X(test) @ np.asarray(res.params))
 
 
 def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd.DataFrame:
@@ -163,13 +166,15 @@ def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd
     from .models.estimators import fit_design
 
     year = design.frame["year"].to_numpy()
-    design = _training_knots(design, window.train_mask(year), spec.spline_knots)
-    train = restrict_periods(design.subset(window.train_mask(year)))
+    in_train = window.train_mask(year)
+    design = _training_knots(design, in_train, spec.spline_knots)
+    train_rows = design.subset(in_train)
+    train = restrict_periods(train_rows)
     test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
     if int(train.frame["y"].sum()) == 0:
         raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
     if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
-        p = _benchmark(model, design.subset(window.train_mask(year)), test)
+        p = _benchmark(model, train_rows, test)
     else:
         est = estimator_info(model)
         if not est.probabilities:
@@ -210,11 +215,8 @@ class Validation:
     def best(self) -> str | None:
         """The estimator with the highest pooled rolling-origin log score (benchmarks excluded)."""
         r = self.predictions[(self.predictions["scheme"] == "rolling") & ~self.predictions["model"].isin(BENCHMARKS)]
-        if r.empty:
-            return None
         # compared on the windows every model could be fitted on, so a model failing the hard windows gains nothing
-        common = frozenset.intersection(*r.groupby("model")["window"].agg(frozenset))
-        r = r[r["window"].isin(common)]
+        r = common_windows(r)
         ls = {m: metrics.log_score(g["p"], g["outcome"]) for m, g in r.groupby("model", sort=True)}
         return max(ls, key=ls.get) if ls else None
 
@@ -234,22 +236,21 @@ def _scores(pred: pd.DataFrame) -> pd.DataFrame:
     rows = []
     pooled = common_windows(pred)
     for scheme, by_scheme in pred.groupby("scheme", sort=True):
-        same = pooled[pooled["scheme"] == scheme]
+        comparable = pooled[pooled["scheme"] == scheme]
         groups = [*by_scheme.groupby(["window", "model"], sort=True), *(
-            (("pooled", m), g) for m, g in same.groupby("model", sort=True))]
+            (("pooled", m), g) for m, g in comparable.groupby("model", sort=True))]
+        base = by_scheme[by_scheme["model"] == "base_rate"].set_index(["window", "dyad_id", "year"])["p"]
         for (window, model), g in groups:
             p, y = g["p"].to_numpy(), g["outcome"].to_numpy()
-            ref = by_scheme[(by_scheme["model"] == "base_rate") & by_scheme["window"].isin(g["window"].unique())]
             row = {"scheme": scheme, "window": window, "model": model, **metrics.summary(p, y)}
-            same = ref.set_index(["window", "dyad_id", "year"])["p"]
-            aligned = same.reindex(pd.MultiIndex.from_frame(g[["window", "dyad_id", "year"]])).to_numpy()
+            aligned = base.reindex(pd.MultiIndex.from_frame(g[["window", "dyad_id", "year"]])).to_numpy()
             row["brier_skill"] = metrics.brier_skill(p, y, aligned) if not np.isnan(aligned).any() else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
 
 
 def _era_of(year: np.ndarray) -> np.ndarray:
-    labels = np.array([f"{a}-{b if b < 2100 else ''}" for a, b in ERAS], dtype=object)
+    labels = np.array([era_label(a, b) for a, b in ERAS], dtype=object)
     idx = np.searchsorted(np.array([a for a, _ in ERAS]), year, side="right") - 1
     return labels[np.clip(idx, 0, len(ERAS) - 1)]
 

@@ -23,6 +23,7 @@ Steps (:func:`build_design`):
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,9 +90,7 @@ class Design:
     def subset(self, keep: np.ndarray, note: str | None = None) -> "Design":
         """The same design on a subset of its rows (e.g. a training window)."""
         frame = self.frame.loc[np.asarray(keep)].reset_index(drop=True)
-        notes = self.notes + ((note,) if note else ())
-        return Design(frame, self.info, self.outcome, self.risk_set, self.n_risk_set, self.n_dropped_missing,
-                      notes, self.status)
+        return dataclasses.replace(self, frame=frame, notes=self.notes + ((note,) if note else ()))
 
     @property
     def X(self) -> np.ndarray:
@@ -121,7 +120,7 @@ def _sorted(panel: pd.DataFrame) -> pd.DataFrame:
     return panel.reset_index(drop=True)
 
 
-def _same_dyad_previous(dyad: np.ndarray, year: np.ndarray, k: int) -> np.ndarray:
+def same_dyad_previous(dyad: np.ndarray, year: np.ndarray, k: int) -> np.ndarray:
     """Boolean: row i-k exists, belongs to the same dyad and is exactly k years earlier."""
     ok = np.zeros(len(dyad), dtype=bool)
     if k == 0:
@@ -140,7 +139,7 @@ def lag_within_dyad(values: np.ndarray, dyad: np.ndarray, year: np.ndarray, k: i
     if k == 0:
         return values.copy()
     out = np.full(len(values), fill, dtype=float)
-    ok = _same_dyad_previous(dyad, year, k)
+    ok = same_dyad_previous(dyad, year, k)
     out[k:][ok[k:]] = values[:-k][ok[k:]]
     return out
 
@@ -491,9 +490,8 @@ def restrict_periods(design: Design) -> Design:
     for name, v in dummies.items():
         frame[name] = v
     x_names = tuple(n for n in info.x_names if n not in old) + tuple(dummies)
-    new_info = DesignInfo(**{**info.__dict__, "x_names": x_names, "periods": periods})
-    return Design(frame, new_info, design.outcome, design.risk_set, design.n_risk_set, design.n_dropped_missing,
-                  notes, design.status)
+    return dataclasses.replace(design, frame=frame, notes=notes,
+                               info=dataclasses.replace(info, x_names=x_names, periods=periods))
 
 
 def design_matrix(design_frame: pd.DataFrame, info: DesignInfo) -> np.ndarray:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import AlliancesError
+from .report import DEFAULT_SEED
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dyad-year panels and models of alliance and alignment formation (ATOP + COW).")
@@ -145,7 +146,7 @@ def predict(
     estimators: Annotated[str, typer.Option(help="estimators fitted for a .toml specification")] = "logit,firth,relogit,cloglog,cox",
     sims: Annotated[int, typer.Option(min=1, help="coefficient draws for the intervals")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed of the draws (default: the replication plan's, so the "
-                                      "report's intervals are reproduced)")] = 20261123,
+                                      "report's intervals are reproduced)")] = DEFAULT_SEED,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="counterfactual value COLUMN=NUMBER; repeatable")] = None,
     scenario: Annotated[Optional[list[str]], typer.Option(
         help="a scenario name in analyses/scenarios or a .toml path; repeatable")] = None,

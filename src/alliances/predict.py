@@ -37,9 +37,9 @@ from .models import Results
 from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
 from .models.design import lag_within_dyad, same_dyad_previous
 from .models.spec import parse_term
+from .report import DEFAULT_SEED
 
 DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
-DEFAULT_SEED = 20261123  # the replication plan's seed: `alliances predict` reproduces REPORT.md
 CARRY_RULE = "carry_forward_past_coverage"
 
 

@@ -9,6 +9,10 @@ import pandas as pd
 
 from .atomic import atomic_path
 
+#: the shipped replication plan's simulation seed, also `alliances predict`'s default, so that the
+#: report's intervals can be reproduced from the command line
+DEFAULT_SEED = 20261123
+
 
 def write_text_atomic(path: Path, text: str) -> Path:
     with atomic_path(path) as tmp:

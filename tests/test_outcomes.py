@@ -45,11 +45,14 @@ def test_unknown_outcomes_are_null_past_atop_coverage(panel):
 
 
 def test_onset_counts_before_coverage_unchanged(panel):
-    """Counts measured on the build before onsets became nullable (all rows 1816-2016)."""
+    """Counts measured on the build before onsets became nullable (all rows 1816-2016), less the
+    onsets of dyads that never shared a day (German Federal Republic-Germany 1990: alliance
+    via atopid 3180; Yemen-Yemen Arab Republic and Yemen-Yemen People's Republic 1990: 3205;
+    Germany-German Democratic Republic 1990: a tie)."""
     covered = panel[panel["year"] <= ATOP_END]
-    before = {"alliance_onset": 3017, "alignment_onset": 485, "tie_onset": 5748, "alliance_new": 3781,
-              "alignment_new": 768, "alliance_onset_peace": 2261, "alignment_onset_peace": 470,
-              "tie_onset_peace": 4124, "alliance_new_peace": 2903, "alignment_new_peace": 746}
+    before = {"alliance_onset": 3014, "alignment_onset": 485, "tie_onset": 5744, "alliance_new": 3778,
+              "alignment_new": 765, "alliance_onset_peace": 2258, "alignment_onset_peace": 470,
+              "tie_onset_peace": 4120, "alliance_new_peace": 2900, "alignment_new_peace": 743}
     assert {k: int(covered[k].sum()) for k in before} == before
     # without the onsets in a dyad's first (left-censored) year: the 2,412 of the baseline risk set
     not_censored = covered["year"] != covered["dyad_first_year"]
@@ -207,7 +210,7 @@ def test_onset_sources(panel, table, build_result, tmp_path):
     covered = panel[panel["year"] <= ATOP_END]
     src = alliances.onset_sources(covered, agreements=table)
     assert list(src.columns) == ["atopid", "onsets", "share", "cumulative_share", "bilat", "wartime", "size"]
-    assert src["onsets"].sum() == covered["alliance_onset"].sum() == 3017
+    assert src["onsets"].sum() == covered["alliance_onset"].sum() == 3014
     assert src["onsets"].is_monotonic_decreasing and np.isclose(src["cumulative_share"].iloc[-1], 1.0)
     top = src.iloc[0]
     assert top["atopid"] == 2550 and top["onsets"] == 897 and top["size"] == 43 and top["wartime"] == 1
@@ -218,6 +221,6 @@ def test_onset_sources(panel, table, build_result, tmp_path):
     again = alliances.onset_sources(covered, agreements=paths["agreements"])
     pd.testing.assert_frame_equal(src, again, check_dtype=False)
     peace = alliances.onset_sources(covered, "alliance_onset_peace", agreements=table)
-    assert peace["wartime"].eq(0).all() and peace["onsets"].sum() == 2261
+    assert peace["wartime"].eq(0).all() and peace["onsets"].sum() == 2258
     with pytest.raises(PanelError, match="onset outcome"):
         alliances.onset_sources(covered, "alliance", agreements=table)

@@ -21,14 +21,49 @@ def test_columns_are_exactly_the_codebook(panel):
     assert list(panel.columns) == [c.name for c in dyad_year_columns()]
 
 
-def test_dyads_are_pairs_of_members_each_year(panel, data_dir):
+def _members_on_days(states: pd.DataFrame, year: int) -> dict[int, set]:
+    """Each state's days of membership in ``year`` (an independent day-by-day count)."""
+    start = pd.to_datetime(dict(year=states["styear"], month=states["stmonth"], day=states["stday"]))
+    end = pd.to_datetime(dict(year=states["endyear"], month=states["endmonth"], day=states["endday"]))
+    days = pd.date_range(f"{year}-01-01", f"{year}-12-31")
+    out: dict[int, set] = {}
+    for code, s, e in zip(states["ccode"], start, end):
+        inside = days[(days >= s) & (days <= e)]
+        if len(inside):
+            out.setdefault(int(code), set()).update(inside)
+    return out
+
+
+def test_dyads_are_pairs_of_members_with_a_common_day(panel, data_dir):
+    """Every pair of states that were members on a common day of the year, and no other:
+    checked day by day (as peacesciencer's false_cow_dyads is made) in years with entries
+    and exits on both sides of a day."""
     states = pd.read_csv(data_dir / "cow" / "states-2016.csv")
-    for year in (1816, 1860, 1946, 2016):
-        n = int(((states["styear"] <= year) & (states["endyear"] >= year)).sum())
-        assert (panel["year"] == year).sum() == n * (n - 1) // 2, year
+    for year in (1816, 1860, 1918, 1945, 1975, 1990, 2016):
+        days = _members_on_days(states, year)
+        expected = {(a, b) for a in days for b in days if a < b and days[a] & days[b]}
+        rows = panel.loc[panel["year"] == year, ["ccode1", "ccode2"]]
+        assert set(zip(rows["ccode1"].astype(int), rows["ccode2"].astype(int))) == expected, year
     # past 2016 the 2016 members are carried forward, so every year has the same count
     n2016 = (panel["year"] == 2016).sum()
     assert ((panel["year"] == 2022).sum()) == n2016
+
+
+def test_never_coexisting_states_form_no_dyad(panel, data_dir):
+    """The 30 dyad-years of 1816-2016 whose states shared a year but no day (the count of
+    peacesciencer's false_cow_dyads table) are absent; spot checks from the issue."""
+    states = pd.read_csv(data_dir / "cow" / "states-2016.csv")
+    span = states.assign(endyear=states["endyear"].clip(upper=2016))
+    n_year_rule = 0
+    for year in range(1816, 2017):
+        n = int(((span["styear"] <= year) & (span["endyear"] >= year)).sum())
+        n_year_rule += n * (n - 1) // 2
+    assert n_year_rule - int((panel["year"] <= 2016).sum()) == 30
+    keys = set(zip(panel["ccode1"].astype(int), panel["ccode2"].astype(int), panel["year"].astype(int)))
+    for false in [(678, 679, 1990), (255, 260, 1990), (300, 310, 1918), (332, 710, 1860), (335, 710, 1860),
+                  (337, 710, 1860)]:
+        assert false not in keys, false
+    assert (2, 710, 1860) in keys and (260, 265, 1989) in keys
 
 
 def test_china_russia_starts_when_china_enters(panel):

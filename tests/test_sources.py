@@ -98,5 +98,5 @@ def test_empty_required_field_is_refused(tmp_path, data_dir):
     cut = lines[:867]
     cut[-1] = ",".join(cut[-1].split(",")[:30])  # the row stops before the obligation fields
     _write(tmp_path / "atop5_1m.csv", "\n".join(cut) + "\n")
-    with pytest.raises(SourceError, match=r"column 'defense' is empty on file line 867.*truncated"):
+    with pytest.raises(SourceError, match=r"line 867 has 30 field\(s\), the header 105.*truncated"):
         load("atop_members", tmp_path)

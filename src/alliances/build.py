@@ -149,7 +149,8 @@ def build_metadata(ctx: BuildContext, panel: pd.DataFrame) -> dict:
         "parameters": {"start": ctx.start, "end": ctx.end, "directed": ctx.directed,
                        "unit": "directed dyad-year" if ctx.directed else "undirected dyad-year (ccode1 < ccode2)",
                        "membership_rule": "a state is a member in year t if a COW membership spell covers any part "
-                       "of t; dyads are pairs of members in the same year",
+                       "of t; dyads are pairs of members in the same year that share at least one day of "
+                       "membership (COW start and end dates)",
                        "obligation_rule": "directed: row (A, B) carries A's pledges" if ctx.directed else
                        "undirected: an obligation exists if either member pledged it"},
         "rows": int(len(panel)),

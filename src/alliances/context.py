@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import PanelError
-from .sources import Loaded, load, resolve_data_dirs
+from .errors import UsageError
+import warnings
+
+from .sources import Loaded, SourceWarning, check_codes, load, resolve_data_dirs
 
 # Named rules for years past a source's coverage (the codebook and metadata cite them).
 CARRY_FORWARD = "carry_forward"  # last observed status is assumed to persist; rows flagged
@@ -40,7 +42,7 @@ class BuildContext:
 
     def __post_init__(self) -> None:
         if not (1816 <= self.start <= self.end <= 2100):
-            raise PanelError(
+            raise UsageError(
                 f"years must satisfy 1816 <= start <= end <= 2100; got start={self.start}, end={self.end}"
             )
         self.data_dirs = resolve_data_dirs(self.data_dir)
@@ -48,7 +50,11 @@ class BuildContext:
     def source(self, key: str) -> Loaded:
         """Load (once) and return a validated source."""
         if key not in self.loaded:
-            self.loaded[key] = load(key, self.data_dirs, self.paths.get(key))
+            loaded = load(key, self.data_dirs, self.paths.get(key))
+            if key != "states" and (loaded.source.code_columns or loaded.source.complete):
+                for message in check_codes(loaded, self.source("states"), self.end):
+                    warnings.warn(message, SourceWarning, stacklevel=2)
+            self.loaded[key] = loaded
         return self.loaded[key]
 
     def coverage_end(self, key: str) -> int:

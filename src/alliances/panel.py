@@ -2,8 +2,12 @@
 
 Membership rule: a state is a system member in year t when one of its COW membership
 spells covers any part of t (``styear <= t <= endyear``), the convention of COW's
-state-year file and of peacesciencer's ``create_stateyears()``. Dyads are all pairs of
-members in the same year: undirected (``ccode1 < ccode2``) by default, or both orders.
+state-year file and of peacesciencer's ``create_stateyears()``. Dyads are the pairs of
+members in the same year that were members together on at least one day of it (COW's
+start and end dates): two states whose spells merely touch the same year without
+overlapping (Yemen Arab Republic and Yemen in 1990, German Federal Republic and Germany in
+1990, Austria-Hungary and Hungary in 1918) never formed a dyad, the rule of peacesciencer's
+``false_cow_dyads`` table. Undirected (``ccode1 < ccode2``) by default, or both orders.
 
 Past COW's coverage (2016) states that were members on the last covered day are carried
 forward (rule ``carry_forward``); no state enters or leaves after that.
@@ -43,7 +47,8 @@ TRAILING_COLUMNS = [
 def state_years(ctx: BuildContext) -> pd.DataFrame:
     """One row per COW member state and year within ``ctx.start..ctx.end``.
 
-    Columns ``ccode``, ``year``, ``stateabb``. Sorted by ccode, year.
+    Columns ``ccode``, ``year``, ``stateabb`` and ``first_day``/``last_day``, the state's
+    first and last day of membership within the year as yyyymmdd numbers. Sorted by ccode, year.
     """
     src = ctx.source("states")
     states = src.frame
@@ -57,16 +62,28 @@ def state_years(ctx: BuildContext) -> pd.DataFrame:
     spell_end = np.where(open_at_end, max(ctx.end, cov_end), spell_end)
     idx, years = expand_years(np.maximum(states["styear"].to_numpy().astype(int), ctx.start),
                               np.minimum(spell_end, ctx.end))
+    start_day = _yyyymmdd(states, "st")[idx]
+    end_day = np.where(open_at_end[idx], 99991231, _yyyymmdd(states, "end")[idx])
     out = pd.DataFrame(
         {
             "ccode": states["ccode"].to_numpy()[idx].astype(np.int16),
             "year": years.astype(np.int16),
             "stateabb": states["stateabb"].to_numpy()[idx],
+            "first_day": np.maximum(start_day, years * 10000 + 101),
+            "last_day": np.minimum(end_day, years * 10000 + 1231),
         }
     )
-    # Overlapping spells of one state (none in COW 2016) would duplicate a year: keep one.
-    out = out.drop_duplicates(["ccode", "year"]).sort_values(["ccode", "year"], ignore_index=True)
+    # Two spells of one state in the same year (none in COW 2016) become one row spanning
+    # both; the gap between them could then pair with a state present only in the gap.
+    out = (out.groupby(["ccode", "year"], sort=True, as_index=False)
+              .agg(stateabb=("stateabb", "first"), first_day=("first_day", "min"), last_day=("last_day", "max")))
     return out
+
+
+def _yyyymmdd(states: pd.DataFrame, prefix: str) -> np.ndarray:
+    """A spell's start (``st``) or end (``end``) date as a yyyymmdd number."""
+    year, month, day = (states[f"{prefix}{part}"].to_numpy().astype(np.int64) for part in ("year", "month", "day"))
+    return year * 10000 + month * 100 + day
 
 
 def dyad_years(ctx: BuildContext, states: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -91,6 +108,10 @@ def dyad_years(ctx: BuildContext, states: pd.DataFrame | None = None) -> pd.Data
         left.append((blocks[:, None] + ia[None, :]).ravel())
         right.append((blocks[:, None] + ib[None, :]).ravel())
     li, ri = np.concatenate(left), np.concatenate(right)
+    if "first_day" in sy.columns:  # at least one common day of membership
+        first, last = sy["first_day"].to_numpy(), sy["last_day"].to_numpy()
+        together = np.maximum(first[li], first[ri]) <= np.minimum(last[li], last[ri])
+        li, ri = li[together], ri[together]
     out = pd.DataFrame(
         {
             "ccode1": codes[li],

@@ -1,19 +1,26 @@
 """Source registry, data-directory lookup, loading and validation.
 
 The registry below is the one place where each input dataset is declared: the file names
-it may have, the columns the package needs, the known versions (SHA-256 -> version and
-coverage), and the citation. Loading, validation, the codebook and the Parquet provenance
-all read it.
+it may have, the columns the package needs, the rules its rows must satisfy (unique key,
+value bounds, date order, COW codes, completeness), the known versions and the citation.
+Loading, validation, the codebook and the Parquet provenance all read it.
 
-A file whose SHA-256 is known is accepted silently. A file with an unknown hash but the
-right columns and a plausible year span is accepted with a warning, and its hash is
-recorded in the build metadata (for example the official ATOP 5.1 ``atop5_1m.csv``).
-Anything else raises :class:`~alliances.errors.SourceError` naming the file and the fault.
+Version identity is by content: a file is a known version when its bytes' SHA-256 or the
+SHA-256 of its parsed, canonically sorted declared columns (:func:`content_sha256`) is in
+the registry, so CRLF line endings, a byte-order mark, column order, extra columns and row
+order do not change the version or the panel. A file with unknown content but the right
+columns and valid rows is accepted with an :class:`UnknownVersionWarning`; its coverage is
+read from its year columns (bounded by the source's plausible years) or, for sources
+without years, is the declared coverage; the rule used is recorded in the build metadata.
+Anything else raises :class:`~alliances.errors.SourceError` naming the file, line, column
+and value at fault.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -21,29 +28,45 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from .errors import SourceError, SourceNotFound
 
 ENV_VAR = "ALLIANCES_DATA"
+# No source can record a year after the present; a later year is a damaged cell.
+LATEST_YEAR = datetime.date.today().year
 
 
 @dataclass(frozen=True)
 class Version:
-    """One known release of a source file."""
+    """One known release of a source file: its bytes' SHA-256 and its content hash."""
 
     version: str
     sha256: str
     coverage: tuple[int, int]
+    content: str = ""
 
 
 @dataclass(frozen=True)
 class Source:
-    """A declared input dataset.
+    """A declared input dataset and the rules its rows must satisfy.
 
     ``names`` are the relative paths tried in order inside the data directory (the bundled
-    layout first, then the names of the official downloads). ``year_columns`` are checked
-    against ``year_bounds``. ``coverage_end`` of an unknown version is read from the data
-    (the largest value in ``coverage_columns``).
+    layout first, then the names of the official downloads). Validation (all in
+    :func:`validate` and :func:`check_codes`):
+
+    - ``year_columns`` lie in ``year_bounds`` (upper bound at most the present year); 0 and
+      negative values are the sources' codes for "ongoing" and are skipped;
+    - ``int_columns`` are numeric; ``required`` columns are never empty;
+    - ``row_key`` is unique (and the rows are sorted by it, so row order never matters);
+    - ``bounds`` maps a column to its (low, high) plausible values;
+    - ``order`` lists (start, end) date column groups (year, month, day) with end >= start;
+    - ``code_columns`` hold COW country codes that must be in the state system (codes in
+      ``non_state_codes`` are known non-members, kept and named);
+    - ``complete``: one row per COW member state-year within the coverage.
+
+    ``coverage_columns`` give an unknown version's coverage end (their largest year).
     """
 
     key: str
@@ -53,13 +76,24 @@ class Source:
     citation: str
     versions: tuple[Version, ...] = ()
     year_columns: tuple[str, ...] = ()
-    year_bounds: tuple[int, int] = (1400, 2100)
+    year_bounds: tuple[int, int] = (1400, LATEST_YEAR)
     coverage_columns: tuple[str, ...] = ()
     int_columns: tuple[str, ...] = ()
     # Columns that must never be empty (an empty ATOP yrexit or pledge is a damaged file, not a 0).
     required: tuple[str, ...] = ()
-    # Extra read_csv keyword arguments (e.g. dtypes of free-text columns).
-    read_options: dict = field(default_factory=dict, hash=False, compare=False)
+    row_key: tuple[str, ...] = ()
+    bounds: dict = field(default_factory=dict, hash=False, compare=False)
+    order: tuple = ()
+    code_columns: tuple[str, ...] = ()
+    non_state_codes: dict = field(default_factory=dict, hash=False, compare=False)
+    complete: bool = False
+    # Columns read as text whatever they look like (dates kept as written).
+    text_columns: tuple[str, ...] = ()
+
+    @property
+    def declared_coverage(self) -> tuple[int, int]:
+        """Coverage of the newest known version (used for unknown versions without year columns)."""
+        return self.versions[-1].coverage if self.versions else (self.year_bounds[0], LATEST_YEAR)
 
 
 COW_STATES = "Correlates of War Project. 2017. State System Membership List, v2016."
@@ -75,6 +109,10 @@ ATOP = (
 )
 PEACESCIENCER = "Miller, Steven V. 2022. peacesciencer. Conflict Management and Peace Science 39(6)."
 
+FLAG = (0, 1)
+MONTH, DAY = (1, 12), (1, 31)
+MONTH_OR_0, DAY_OR_0 = (0, 12), (0, 31)  # ATOP codes an unknown or "still in force" month/day as 0
+
 REGISTRY: dict[str, Source] = {
     s.key: s
     for s in [
@@ -84,15 +122,23 @@ REGISTRY: dict[str, Source] = {
             names=("atop/atop-4.01-members.csv", "atop5_1m.csv", "atop/atop5_1m.csv", "atop4_01m.csv"),
             columns=("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit",
                      "phase", "wartime", "bilat", "defense", "offense", "neutral", "nonagg", "consul"),
-            int_columns=("atopid", "member", "yrent", "yrexit", "phase", "wartime",
-                         "defense", "offense", "neutral", "nonagg", "consul"),
+            int_columns=("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit", "phase",
+                         "wartime", "bilat", "defense", "offense", "neutral", "nonagg", "consul"),
             required=("atopid", "member", "yrent", "yrexit", "phase", "wartime", "defense", "offense", "neutral",
                       "nonagg", "consul"),
             citation=ATOP,
-            versions=(Version("4.01", "37533634acbba64af9b900425fad50fcecb69f4a80f9f1d22d9847911bf21e40", (1815, 2016)),),
-            year_columns=("yrent",),
-            year_bounds=(1815, 2100),
+            versions=(Version("4.01", "37533634acbba64af9b900425fad50fcecb69f4a80f9f1d22d9847911bf21e40", (1815, 2016),
+                              content="203933ece3dcba6abc8b1508ed3265a3ea8dccee8bd985f9c1ea9a761c0fdd68"),),
+            year_columns=("yrent", "yrexit"),
+            year_bounds=(1815, LATEST_YEAR),
             coverage_columns=("yrent", "yrexit"),
+            row_key=("atopid", "member", "phase", "yrent", "moent", "dayent"),
+            bounds={"moent": MONTH_OR_0, "dayent": DAY_OR_0, "moexit": MONTH_OR_0, "dayexit": DAY_OR_0,
+                    "phase": (0, 99), "wartime": FLAG, "bilat": FLAG, "defense": FLAG, "offense": FLAG,
+                    "neutral": FLAG, "nonagg": FLAG, "consul": FLAG},
+            order=((("yrent", "moent", "dayent"), ("yrexit", "moexit", "dayexit")),),
+            code_columns=("member",),
+            non_state_codes={8152: "Annam (ATOP code; party to atopid 1320 with France, 1874-1883; not a COW state)"},
         ),
         Source(
             key="atop_dyads",
@@ -100,23 +146,31 @@ REGISTRY: dict[str, Source] = {
             names=("atop/atop-5.1-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "atop_defense", "atop_offense", "atop_neutral",
                      "atop_nonagg", "atop_consul"),
+            int_columns=("ccode1", "ccode2", "year"),
             citation=ATOP + " Dyad-year file v5.1 as bundled by " + PEACESCIENCER,
-            versions=(Version("5.1", "57176f23c90053b08c447ab3021144cc18f93fb1c183c14e002c5589a1befe28", (1815, 2018)),),
+            versions=(Version("5.1", "57176f23c90053b08c447ab3021144cc18f93fb1c183c14e002c5589a1befe28", (1815, 2018),
+                              content="e657600ea7ee51597cf0ae1ea7a5f06821310d8e0ce19ae3547d9dfa11879306"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode1", "ccode2", "year"),
+            bounds={c: FLAG for c in ("atop_defense", "atop_offense", "atop_neutral", "atop_nonagg", "atop_consul")},
         ),
         Source(
             key="states",
             title="COW State System Membership",
             names=("cow/states-2016.csv", "states2016.csv"),
             columns=("ccode", "stateabb", "statenme", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"),
-            int_columns=("ccode", "styear", "endyear"),
-            required=("ccode", "styear", "endyear"),
+            int_columns=("ccode", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"),
+            required=("ccode", "stateabb", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"),
             citation=COW_STATES,
-            versions=(Version("2016", "76733bacf602007038b72e2ebec24d37a34ba6dc36793eb7c894af82e952f735", (1816, 2016)),),
+            versions=(Version("2016", "76733bacf602007038b72e2ebec24d37a34ba6dc36793eb7c894af82e952f735", (1816, 2016),
+                              content="a6470816498442293a576758202e68b11fdae34708464114efdd329f012f644e"),),
             year_columns=("styear", "endyear"),
-            year_bounds=(1816, 2100),
+            year_bounds=(1816, LATEST_YEAR),
             coverage_columns=("endyear",),
+            row_key=("ccode", "styear", "stmonth", "stday"),
+            bounds={"ccode": (1, 999), "stmonth": MONTH, "stday": DAY, "endmonth": MONTH, "endday": DAY},
+            order=((("styear", "stmonth", "stday"), ("endyear", "endmonth", "endday")),),
         ),
         Source(
             key="majors",
@@ -126,10 +180,14 @@ REGISTRY: dict[str, Source] = {
             int_columns=("ccode", "styear", "endyear"),
             required=("ccode", "styear", "endyear"),
             citation=COW_MAJORS,
-            versions=(Version("2016", "9e8b72eec51bec8bc175c2d1a1c968828c4571558e281c0b3bd554dca135100e", (1816, 2016)),),
+            versions=(Version("2016", "9e8b72eec51bec8bc175c2d1a1c968828c4571558e281c0b3bd554dca135100e", (1816, 2016),
+                              content="20b54a5411de5b6e40292b6ba2441901b113c83777b6fd1d12743b4b9b89eff1"),),
             year_columns=("styear", "endyear"),
-            year_bounds=(1816, 2100),
+            year_bounds=(1816, LATEST_YEAR),
             coverage_columns=("endyear",),
+            row_key=("ccode", "styear"),
+            order=((("styear",), ("endyear",)),),
+            code_columns=("ccode",),
         ),
         Source(
             key="nmc",
@@ -137,11 +195,18 @@ REGISTRY: dict[str, Source] = {
             names=("cow/nmc-7.0.csv", "NMC-60-abridged.csv", "NMC_7.0.csv"),
             columns=("ccode", "year", "milex", "milper", "irst", "pec", "tpop", "upop", "cinc"),
             int_columns=("ccode", "year"),
+            required=("ccode", "year"),
             citation=NMC,
-            versions=(Version("7.0", "81f5863d4d50bc3eea30a7ed0c69c6ad5deab0aef3caaf58b5e6f164edbccda8", (1816, 2022)),),
+            versions=(Version("7.0", "81f5863d4d50bc3eea30a7ed0c69c6ad5deab0aef3caaf58b5e6f164edbccda8", (1816, 2022),
+                              content="8f4bf77c9bfe9cf580f21e795fb897c20a673ced486f061a0ccfc7b0c8ced690"),),
             year_columns=("year",),
-            year_bounds=(1816, 2100),
+            year_bounds=(1816, LATEST_YEAR),
             coverage_columns=("year",),
+            row_key=("ccode", "year"),
+            # -9 is NMC's missing-value code in the official release
+            bounds={"cinc": (0, 1), **{c: (-9, np.inf) for c in ("milex", "milper", "irst", "pec", "tpop", "upop")}},
+            code_columns=("ccode",),
+            complete=True,
         ),
         Source(
             key="contiguity",
@@ -152,8 +217,13 @@ REGISTRY: dict[str, Source] = {
             required=("ccode1", "ccode2", "conttype", "stdate", "enddate"),
             citation="Stinnett, Douglas M., Jaroslav Tir, Philip Schafer, Paul F. Diehl and Charles Gochman. "
             "2002. The Correlates of War Project Direct Contiguity Data, Version 3. CMPS 19(2): 58-66.",
-            versions=(Version("3.2", "1fbc6601fdb72823da4d0eb260028abc7a1de02c9b444b86175d699554ee2ae9", (1816, 2016)),),
-            read_options={"dtype": {"stdate": str, "enddate": str}},
+            versions=(Version("3.2", "1fbc6601fdb72823da4d0eb260028abc7a1de02c9b444b86175d699554ee2ae9", (1816, 2016),
+                              content="f1f67bce7c5b93cdcfc7942f1bd709e717360e162c00a9bb0e7202a79d061d3c"),),
+            row_key=("ccode1", "ccode2", "stdate"),
+            bounds={"conttype": (0, 5)},
+            order=((("stdate",), ("enddate",)),),
+            code_columns=("ccode1", "ccode2"),
+            text_columns=("stdate", "enddate"),
         ),
         Source(
             key="capitals",
@@ -161,9 +231,15 @@ REGISTRY: dict[str, Source] = {
             names=("cow/capitals.csv",),
             columns=("ccode", "capital", "stdate", "enddate", "lat", "lng"),
             int_columns=("ccode",),
+            required=("ccode", "stdate", "enddate", "lat", "lng"),
             citation=PEACESCIENCER + " Capitals file (cow_capitals).",
-            versions=(Version("2020", "8a350460f35b1b7dfa9d0dc4816e1d6becf1c84bbee1c96051865c35d2e0cba3", (1816, 2024)),),
-            read_options={"dtype": {"stdate": str, "enddate": str}},
+            versions=(Version("2020", "8a350460f35b1b7dfa9d0dc4816e1d6becf1c84bbee1c96051865c35d2e0cba3", (1816, 2024),
+                              content="02c42ff7c407942987aef71923b26d33b0a8abfac8e5ecb0712cb5ae1f11e874"),),
+            row_key=("ccode", "stdate"),
+            bounds={"lat": (-90, 90), "lng": (-180, 180)},
+            order=((("stdate",), ("enddate",)),),
+            code_columns=("ccode",),
+            text_columns=("stdate", "enddate"),
         ),
         Source(
             key="mindist",
@@ -171,11 +247,16 @@ REGISTRY: dict[str, Source] = {
             names=("cow/min-distance-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "mindist"),
             int_columns=("ccode1", "ccode2", "year"),
+            required=("ccode1", "ccode2", "year"),
             citation="Schvitz, Guy et al. 2022. Mapping the International System, 1886-2019: The CShapes 2.0 "
             "Dataset. Journal of Conflict Resolution 66(1). Distances as computed by " + PEACESCIENCER,
-            versions=(Version("2", "45626a2be934f95028b19189a0bc91baea85f15ac2386c6f82471912b601baf8", (1886, 2019)),),
+            versions=(Version("2", "45626a2be934f95028b19189a0bc91baea85f15ac2386c6f82471912b601baf8", (1886, 2019),
+                              content="baca492178380ae8cd6cf61ff08aff847ffcd674c5dc64314a33d127f35a9324"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode1", "ccode2", "year"),
+            bounds={"mindist": (0, 20040)},  # km; half the Earth's circumference
+            code_columns=("ccode1", "ccode2"),
         ),
         Source(
             key="cow_alliance",
@@ -183,10 +264,15 @@ REGISTRY: dict[str, Source] = {
             names=("cow/alliance-4.1-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"),
             int_columns=("ccode1", "ccode2", "year"),
+            required=("ccode1", "ccode2", "year"),
             citation="Gibler, Douglas M. 2009. International Military Alliances, 1648-2008. CQ Press. v4.1.",
-            versions=(Version("4.1", "7d7a73fe8b047542c2a8dfb748abee9b056402d688625390bdc22302448538f1", (1816, 2012)),),
+            versions=(Version("4.1", "7d7a73fe8b047542c2a8dfb748abee9b056402d688625390bdc22302448538f1", (1816, 2012),
+                              content="4b720a5045c57d9d55a4a7db3f82f8e7a50ec2f1b96c8715b9b091b55c655d3a"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode1", "ccode2", "year"),
+            bounds={c: FLAG for c in ("cow_defense", "cow_neutral", "cow_nonagg", "cow_entente")},
+            code_columns=("ccode1", "ccode2"),
         ),
         Source(
             key="gml_mid",
@@ -194,49 +280,72 @@ REGISTRY: dict[str, Source] = {
             names=("conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz",),
             columns=("dispnum", "ccode1", "ccode2", "year", "sidea1", "sidea2"),
             int_columns=("dispnum", "ccode1", "ccode2", "year"),
+            required=("dispnum", "ccode1", "ccode2", "year"),
             citation="Gibler, Douglas M., Steven V. Miller and Erin K. Little. 2016. An Analysis of the "
             "Militarized Interstate Dispute (MID) Dataset, 1816-2001. International Studies Quarterly 60(4). v2.2.1.",
-            versions=(Version("2.2.1", "f9d2935751fe5b0faa78c6f5e3d025adb8bba4ecab0f52da94c80521636a05c1", (1816, 2010)),),
+            versions=(Version("2.2.1", "f9d2935751fe5b0faa78c6f5e3d025adb8bba4ecab0f52da94c80521636a05c1", (1816, 2010),
+                              content="35964128182b872ac66235a4696fe599128157ae44534d8f9822f86e5a30213b"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("dispnum", "ccode1", "ccode2", "year"),
+            bounds={"sidea1": FLAG, "sidea2": FLAG},
+            code_columns=("ccode1", "ccode2"),
         ),
         Source(
             key="td_rivalries",
             title="Thompson-Dreyer strategic rivalries",
             names=("threat/thompson-dreyer-rivalries.csv",),
             columns=("rivalryno", "ccode1", "ccode2", "styear", "endyear", "type1"),
-            int_columns=("ccode1", "ccode2", "styear", "endyear"),
+            int_columns=("rivalryno", "ccode1", "ccode2", "styear", "endyear"),
+            required=("rivalryno", "ccode1", "ccode2", "styear", "endyear"),
             citation="Thompson, William R. and David R. Dreyer. 2012. Handbook of International Rivalries, "
             "1494-2010. CQ Press.",
-            versions=(Version("2012", "ec77f12e94d822e0213d8708b8fd13dd1fb32a4579dfaef082d3a53d4c77872e", (1494, 2010)),),
+            versions=(Version("2012", "ec77f12e94d822e0213d8708b8fd13dd1fb32a4579dfaef082d3a53d4c77872e", (1494, 2010),
+                              content="07881cd90729c28fd30b5e2e5509d423f47c172ad55bfa5313429baf035822f1"),),
             year_columns=("styear", "endyear"),
             coverage_columns=("endyear",),
+            row_key=("rivalryno",),
+            order=((("styear",), ("endyear",)),),
+            code_columns=("ccode1", "ccode2"),
+            non_state_codes={324: "Venice (Thompson-Dreyer code; rivalries with the Ottoman Empire and Portugal "
+                                  "before 1816; not a COW state)"},
         ),
         Source(
             key="tss_rivalries",
             title="Thompson, Sakuwa and Suhas strategic rivalries",
             names=("threat/tss-rivalries.csv",),
             columns=("tssr_id", "ccode1", "ccode2", "start", "end"),
-            int_columns=("ccode1", "ccode2", "start", "end"),
+            int_columns=("tssr_id", "ccode1", "ccode2", "start", "end"),
+            required=("tssr_id", "ccode1", "ccode2", "start", "end"),
             citation="Thompson, William R., Kentaro Sakuwa and Prashant Hosur Suhas. 2022. Analyzing Strategic "
             "Rivalries in World Politics. Springer.",
-            versions=(Version("2022", "7d975b0e99dabdb6a5ce72d5949066362c91615c7479a8d5c0634fb757d9294d", (1494, 2020)),),
+            versions=(Version("2022", "7d975b0e99dabdb6a5ce72d5949066362c91615c7479a8d5c0634fb757d9294d", (1494, 2020),
+                              content="9852940af1739f743e3cd3ed66fcd1f29acb814f0517c1da35f5023fea4d61ad"),),
             year_columns=("start", "end"),
             coverage_columns=("end",),
+            row_key=("tssr_id",),
+            order=((("start",), ("end",)),),
+            code_columns=("ccode1", "ccode2"),
+            non_state_codes={324: "Venice (Thompson-Dreyer code, kept by Thompson, Sakuwa and Suhas; not a COW state)"},
         ),
         Source(
             key="lsthreat",
             title="Leeds-Savun external threat index",
             names=("threat/leeds-savun-threat.csv",),
             columns=("ccode", "year", "lsthreat"),
-            int_columns=("year",),
+            int_columns=("ccode", "year"),
+            required=("year",),
             citation="Leeds, Brett Ashley and Burcu Savun. 2007. Terminating Alliances: Why Do States Abrogate "
             "Agreements? Journal of Politics 69(4): 1118-1132.",
             # The bundled file runs to 2015, but every 2008 value is 0 and the 2009-2015 rows have no
             # ccode: the index itself ends in 2007.
-            versions=(Version("2007", "faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", (1816, 2007)),),
+            versions=(Version("2007", "faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", (1816, 2007),
+                              content="827931fe5a49b5265c83d68b49ba693ade2e3903a1fcfa64dbc4f2b20df816b7"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode", "year"),
+            bounds={"lsthreat": (0, 1)},
+            code_columns=("ccode",),
         ),
         Source(
             key="terrthreat",
@@ -244,11 +353,16 @@ REGISTRY: dict[str, Source] = {
             names=("threat/territorial-threat.csv",),
             columns=("ccode", "year", "lterrthreat", "sd"),
             int_columns=("ccode", "year"),
+            required=("ccode", "year"),
             citation="Miller, Steven V. 2022. A Random Item Response Model of External Territorial Threat, "
             "1816-2010. Journal of Global Security Studies 7(4).",
-            versions=(Version("2022", "5536272df1463d3a8591bf05eca45e0adb7e6a17e2c522ce666c77392f90f8b0", (1816, 2010)),),
+            versions=(Version("2022", "5536272df1463d3a8591bf05eca45e0adb7e6a17e2c522ce666c77392f90f8b0", (1816, 2010),
+                              content="9cb6e4cae899c49f2d2e71719146336232fdcaf57b04852db94364402921493a"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode", "year"),
+            bounds={"sd": (0, np.inf)},
+            code_columns=("ccode",),
         ),
         Source(
             key="democracy",
@@ -256,12 +370,17 @@ REGISTRY: dict[str, Source] = {
             names=("regime/democracy.csv",),
             columns=("ccode", "year", "v2x_polyarchy", "polity2"),
             int_columns=("ccode", "year"),
+            required=("ccode", "year"),
             citation="Coppedge, Michael et al. 2020. V-Dem Dataset v10; Marshall, Monty G., Ted Robert Gurr and "
             "Keith Jaggers. 2017. Polity IV Project; as bundled by " + PEACESCIENCER,
             # Rows run to 2020, but Polity2 ends in 2017 and V-Dem polyarchy in 2019 (later values empty).
-            versions=(Version("2020", "0721899bbde6d0183a0dafdb674260a1a79e07319e96684c5cd02da6a98f8725", (1816, 2019)),),
+            versions=(Version("2020", "0721899bbde6d0183a0dafdb674260a1a79e07319e96684c5cd02da6a98f8725", (1816, 2019),
+                              content="9abb908cb26c9f7d577f3c868146866f481cd702c6a8d107996f192a2a4e2a39"),),
             year_columns=("year",),
             coverage_columns=("year",),
+            row_key=("ccode", "year"),
+            bounds={"v2x_polyarchy": (0, 1), "polity2": (-10, 10)},
+            code_columns=("ccode",),
         ),
     ]
 }
@@ -277,6 +396,8 @@ class Loaded:
     version: str
     coverage: tuple[int, int]
     frame: pd.DataFrame
+    content_sha256: str = ""
+    coverage_rule: str = ""
 
     def provenance(self) -> dict:
         return {
@@ -284,8 +405,10 @@ class Loaded:
             "title": self.source.title,
             "file": self.path.name,
             "sha256": self.sha256,
+            "content_sha256": self.content_sha256,
             "version": self.version,
             "coverage": list(self.coverage),
+            "coverage_rule": self.coverage_rule,
             "citation": self.source.citation,
         }
 
@@ -351,103 +474,285 @@ def find_file(source: Source, data_dirs: Path | list[Path]) -> Path:
 
 
 def _read_csv(path: Path, source: Source) -> pd.DataFrame:
-    try:
-        header = pd.read_csv(path, nrows=0)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
-        raise SourceError(f"{path}: cannot be read as CSV ({exc})") from exc
-    header.columns = [c.strip().lower() for c in header.columns]
-    missing = [c for c in source.columns if c not in header.columns]
+    """Parse with pyarrow (multi-threaded; BOM and CRLF are handled); a line with the wrong
+    number of fields (a truncated or damaged file) is an error naming the line."""
+    try:  # the header only (bad rows are reported by the full read below)
+        with pacsv.open_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip")) as reader:
+            header = list(reader.schema.names)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, EOFError, OSError) as exc:
+        raise _unreadable(path, exc) from exc
+    lower = {c.strip().lower(): c for c in header}
+    missing = [c for c in source.columns if c not in lower]
     if missing:
         raise SourceError(
             f"{path}: not a valid '{source.key}' file ({source.title}): missing column(s) "
-            f"{', '.join(missing)}; found {', '.join(header.columns[:12])}"
-            + (" ..." if len(header.columns) > 12 else "")
+            f"{', '.join(missing)}; found {', '.join(list(lower)[:12])}" + (" ..." if len(lower) > 12 else "")
         )
+    convert = pacsv.ConvertOptions(
+        include_columns=[lower[c] for c in source.columns],
+        column_types={lower[c]: pa.string() for c in source.text_columns},
+        strings_can_be_null=True,
+    )
+    bad: list = []
+
+    def invalid(row) -> str:
+        bad.append(row)
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        return pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=threads),
+                              parse_options=pacsv.ParseOptions(invalid_row_handler=invalid), convert_options=convert)
+
     try:
-        frame = pd.read_csv(path, low_memory=False, **source.read_options)
-    except Exception as exc:  # noqa: BLE001
-        raise SourceError(f"{path}: cannot be read as CSV ({exc})") from exc
+        table = read(True)
+        if bad:  # read again on one thread: only then does pyarrow know the line number
+            bad.clear()
+            read(False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, EOFError, OSError) as exc:
+        raise _unreadable(path, exc) from exc
+    if bad:
+        row = bad[0]
+        where = f"line {row.number}" if row.number is not None else "a line"
+        raise SourceError(
+            f"{path}: {where} has {row.actual_columns} field(s), the header {row.expected_columns} "
+            f"({len(bad)} such line(s)); the file is truncated or damaged - download it again. "
+            f"Line text: {row.text[:80]!r}"
+        )
+    frame = table.to_pandas()
     frame.columns = [c.strip().lower() for c in frame.columns]
-    return frame
+    return frame[list(source.columns)]
 
 
-def _check_values(frame: pd.DataFrame, path: Path, source: Source) -> None:
+def _unreadable(path: Path, exc: BaseException) -> SourceError:
+    if isinstance(exc, PermissionError):
+        return SourceError(f"{path}: permission denied; make the file readable (chmod u+r) or copy it elsewhere")
+    if isinstance(exc, IsADirectoryError):
+        return SourceError(f"{path}: is a folder, not a CSV file")
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return SourceError(f"{path}: cannot be read as CSV ({text}); download the file again")
+
+
+def _line(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> tuple[int, int]:
+    """(first file line, count) of the rows flagged by ``mask``; line 1 is the header.
+
+    Frames are validated before they are sorted, so row i is file line i + 2 (blank lines,
+    which the parser skips, would shift this)."""
+    flags = np.asarray(mask, dtype=bool)
+    return int(np.flatnonzero(flags)[0]) + 2, int(flags.sum())
+
+
+def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
+    """Apply the source's declared rules; raise SourceError naming file, line, column and value."""
     for col in source.required:
         empty = frame[col].isna()
         if empty.any():
-            row = int(np.flatnonzero(empty.to_numpy())[0])
-            raise SourceError(
-                f"{path}: column '{col}' is empty on file line {row + 2} ({int(empty.sum())} empty in all); "
-                "the file may be truncated or damaged - download it again"
-            )
-    for col in source.int_columns:
+            line, n = _line(frame, empty)
+            raise SourceError(f"{path}: column '{col}' is empty on line {line} ({n} empty in all); "
+                              "the file may be truncated or damaged - download it again")
+    numeric = {}
+    for col in source.int_columns + tuple(c for c in source.bounds if c not in source.int_columns):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()
         if bad.any():
-            row = int(bad.idxmax())
-            raise SourceError(
-                f"{path}: column '{col}' must be numeric; file line {row + 2} holds "
-                f"{frame[col].iloc[row]!r}"
-            )
-        if col in ("ccode", "ccode1", "ccode2", "member", "atopid") and values.isna().any():
-            row = int(values.isna().idxmax())
-            raise SourceError(f"{path}: column '{col}' is empty on file line {row + 2}")
-    lo, hi = source.year_bounds
+            line, n = _line(frame, bad)
+            raise SourceError(f"{path}: column '{col}' must be numeric; line {line} holds "
+                              f"{frame[col].iloc[line - 2]!r} ({n} such value(s))")
+        numeric[col] = values
+    for col in source.int_columns:
+        values = numeric[col]
+        frac = values.notna() & (values % 1 != 0)
+        if frac.any():
+            line, n = _line(frame, frac)
+            raise SourceError(f"{path}: column '{col}' must hold whole numbers; line {line} holds "
+                              f"{values.iloc[line - 2]!r} ({n} such value(s))")
+    lo, hi = source.year_bounds[0], min(source.year_bounds[1], LATEST_YEAR)
     for col in source.year_columns:
-        years = pd.to_numeric(frame[col], errors="coerce")
+        years = numeric[col]
         # ATOP codes "still in force" as yrexit 0; COW codes ongoing spells as -9 in some releases.
-        bad = years.notna() & (years > 0) & ((years < lo) | (years > hi))
+        bad = (years > 0) & ((years < lo) | (years > hi))
         if bad.any():
-            row = int(bad.idxmax())
-            raise SourceError(
-                f"{path}: column '{col}' holds year {years.iloc[row]:.0f} on file line {row + 2}, "
-                f"outside the plausible span {lo}-{hi} for {source.title}"
-            )
+            line, n = _line(frame, bad)
+            raise SourceError(f"{path}: column '{col}' holds year {years.iloc[line - 2]:.0f} on line {line}, "
+                              f"outside the plausible span {lo}-{hi} for {source.title} ({n} such value(s))")
+    for col, (low, high) in source.bounds.items():
+        values = numeric[col]
+        bad = values.notna() & ((values < low) | (values > high))
+        if bad.any():
+            line, n = _line(frame, bad)
+            raise SourceError(f"{path}: column '{col}' holds {values.iloc[line - 2]!r} on line {line}, outside "
+                              f"its range {low}-{high} ({n} such value(s))")
+    for start, end in source.order:
+        first, last = _date_key(frame, start, end=False), _date_key(frame, end, end=True)
+        bad = (last > 0) & (first > 0) & (last < first)
+        if bad.any():
+            line, n = _line(frame, bad)
+            row = frame.iloc[line - 2]
+            raise SourceError(f"{path}: line {line} ends before it starts: {'/'.join(end)} = "
+                              f"{'/'.join(str(row[c]) for c in end)} is before {'/'.join(start)} = "
+                              f"{'/'.join(str(row[c]) for c in start)} ({n} such row(s))")
+    if source.row_key:
+        dupes = frame.duplicated(list(source.row_key), keep=False)
+        if dupes.any():
+            line, n = _line(frame, dupes)
+            row = frame.iloc[line - 2]
+            key = ", ".join(f"{c}={row[c]}" for c in source.row_key)
+            raise SourceError(f"{path}: {n} rows share a key ({', '.join(source.row_key)}), first on line {line} "
+                              f"({key}); each key may appear once - remove the duplicated rows")
+
+
+def _date_key(frame: pd.DataFrame, cols: tuple[str, ...], *, end: bool) -> np.ndarray:
+    """A sortable number yyyymmdd from (year, month, day) columns or one ISO/yyyymm text date.
+
+    Unknown parts (0 or empty) sort first for a start and last for an end; a year <= 0
+    (ongoing) gives 0, which the order check skips."""
+    if len(cols) == 1 and frame[cols[0]].dtype.kind not in "iuf":
+        digits = frame[cols[0]].astype("string").str.replace(r"\D", "", regex=True).str.ljust(8, "0").str[:8]
+        return pd.to_numeric(digits, errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+    parts = [pd.to_numeric(frame[c], errors="coerce").fillna(0).to_numpy(dtype=np.int64) for c in cols]
+    year = parts[0]
+    fill = 99 if end else 0
+    month = np.where(parts[1] > 0, parts[1], fill) if len(parts) > 1 else np.full_like(year, fill)
+    day = np.where(parts[2] > 0, parts[2], fill) if len(parts) > 2 else np.full_like(year, fill)
+    return np.where(year > 0, year * 10000 + month * 100 + day, 0)
+
+
+def content_sha256(frame: pd.DataFrame, source: Source) -> str:
+    """SHA-256 of the declared columns, parsed and canonically sorted.
+
+    Numbers are hashed as float64, text as UTF-8, missing as a marker; rows are sorted by
+    every declared column. Line endings, a byte-order mark, column order, extra columns and
+    row order therefore leave the hash unchanged; any changed value changes it."""
+    cols = list(source.columns)
+    values, codes = [], []
+    for col in cols:
+        s = frame[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            v = s.to_numpy(dtype="float64", na_value=np.nan)
+            v = np.where(np.isnan(v), np.nan, v + 0.0)  # one NaN and no negative zero
+            values.append(v)
+            codes.append(pd.factorize(v, sort=True, use_na_sentinel=True)[0])
+        else:
+            text = s.astype("string").fillna("\x00NA").to_numpy(dtype=object)
+            values.append(text)
+            codes.append(pd.factorize(text, sort=True)[0])
+    order = np.lexsort(codes[::-1]) if codes else np.arange(len(frame))
+    digest = hashlib.sha256(json.dumps({"source": source.key, "columns": cols, "rows": len(frame)}).encode())
+    for v in values:
+        v = v[order]
+        if v.dtype == object:
+            digest.update("\x1f".join(v.tolist()).encode("utf-8"))
+        else:
+            digest.update(np.ascontiguousarray(v, dtype="<f8").tobytes())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
 
 
 def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
          path: str | os.PathLike | None = None) -> Loaded:
-    """Find, hash, read and validate one source.
+    """Find, hash, read and validate one source; rows come back sorted by the source's key.
 
-    Raises SourceError naming the file and the fault; warns (and records the hash) for an
-    unknown version whose columns and years check out.
+    Raises SourceError naming the file and the fault; warns (and records both hashes) for
+    an unknown version whose columns and rows check out.
     """
     source = REGISTRY[key]
     dirs = data_dir if isinstance(data_dir, list) else resolve_data_dirs(data_dir)
     file = Path(path) if path is not None else find_file(source, dirs)
     if not file.is_file():
-        raise SourceNotFound(f"source '{key}': file {file} does not exist")
-    digest = sha256_file(file)
+        raise SourceNotFound(f"source '{key}': file {file} does not exist" +
+                             (" (it is a folder)" if file.is_dir() else ""))
+    try:
+        digest = sha256_file(file)
+    except OSError as exc:
+        raise _unreadable(file, exc) from exc
     frame = _read_csv(file, source)
     if frame.empty:
         raise SourceError(f"{file}: '{key}' file has a header but no rows")
-    _check_values(frame, file, source)
-    known = {v.sha256: v for v in source.versions}
-    if digest in known:
-        version, coverage = known[digest].version, known[digest].coverage
+    validate(frame, file, source)
+    if source.row_key:  # canonical row order: the panel never depends on the file's row order
+        frame = frame.sort_values(list(source.row_key), kind="stable", ignore_index=True)
+    by_bytes = {v.sha256: v for v in source.versions}
+    if digest in by_bytes:
+        known = by_bytes[digest]
+        content = known.content or content_sha256(frame, source)
     else:
-        version = f"unknown (sha256 {digest[:12]})"
-        coverage = _coverage_from_data(frame, source)
+        content = content_sha256(frame, source)
+        known = next((v for v in source.versions if v.content == content), None)
+    if known is not None:
+        version, coverage = known.version, known.coverage
+        rule = f"registry: known version {known.version}"
+    else:
+        version = f"unknown (content sha256 {content[:12]})"
+        coverage, rule = _coverage_from_data(frame, source)
         warnings.warn(
-            f"{file}: unknown version of '{key}' ({source.title}); columns and years check out, "
-            f"so it is used and its SHA-256 {digest} recorded in the build metadata; "
-            f"coverage read from the data: {coverage[0]}-{coverage[1]}",
+            f"{file}: unknown version of '{key}' ({source.title}); columns and rows check out, so it is used and "
+            f"its SHA-256 {digest} recorded in the build metadata; coverage {coverage[0]}-{coverage[1]} ({rule})",
             UnknownVersionWarning,
             stacklevel=2,
         )
-    return Loaded(source, file, digest, version, coverage, frame)
+    return Loaded(source, file, digest, version, coverage, frame, content, rule)
 
 
 class UnknownVersionWarning(UserWarning):
-    """A source file with the right layout but a SHA-256 the registry does not know."""
+    """A source file with the right layout but content the registry does not know."""
 
 
-def _coverage_from_data(frame: pd.DataFrame, source: Source) -> tuple[int, int]:
+class SourceWarning(UserWarning):
+    """A source's rows are usable but not what the state system expects (codes, completeness)."""
+
+
+def _coverage_from_data(frame: pd.DataFrame, source: Source) -> tuple[tuple[int, int], str]:
+    """Coverage of an unknown version: its year columns (already bounded by validation), or
+    the declared coverage for sources without years."""
     cols = source.coverage_columns or source.year_columns
     if not cols:
-        return (source.year_bounds[0], source.year_bounds[1])
+        cov = source.declared_coverage
+        return cov, f"declared coverage of '{source.key}' (the file has no year column)"
     values = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in cols])
     values = values[values > 0]
-    starts = source.year_columns or cols
-    first = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in starts])
-    return (int(first[first > 0].min()), int(values.max()))
+    starts = pd.concat([pd.to_numeric(frame[c], errors="coerce") for c in (source.year_columns or cols)])
+    cov = (int(starts[starts > 0].min()), int(values.max()))
+    return cov, (f"read from the data: first year in {', '.join(source.year_columns or cols)}, last year in "
+                 f"{', '.join(cols)}, within the plausible span {source.year_bounds[0]}-"
+                 f"{min(source.year_bounds[1], LATEST_YEAR)}")
+
+
+def check_codes(loaded: Loaded, states: Loaded, last_year: int) -> list[str]:
+    """Cross-check COW codes and completeness against the state system; return warnings' texts.
+
+    Codes never in the state system (except the source's declared ``non_state_codes``) and
+    state-years missing from a ``complete`` source are reported with counts; the rows stay
+    (a code no state has pairs with no dyad; a missing state-year stays missing).
+    """
+    source, frame = loaded.source, loaded.frame
+    members = states.frame
+    known = set(members["ccode"].astype(int)) | set(source.non_state_codes)
+    messages = []
+    for col in source.code_columns:
+        codes = pd.to_numeric(frame[col], errors="coerce")
+        stray = codes.notna() & ~codes.isin(known)
+        if stray.any():
+            found = sorted(set(codes[stray].astype(int)))
+            line = int(np.flatnonzero(stray.to_numpy())[0])
+            messages.append(
+                f"{loaded.path}: column '{col}' holds {int(stray.sum())} code(s) that are not COW states: "
+                f"{', '.join(map(str, found[:10]))}{' ...' if len(found) > 10 else ''} (first in sorted row {line + 1}); "
+                "those rows pair with no dyad - check the file or the code"
+            )
+    if source.complete:
+        from .keys import expand_years
+
+        end = min(states.coverage[1], loaded.coverage[1], last_year)
+        idx, years = expand_years(members["styear"].to_numpy(dtype=int),
+                                  np.minimum(members["endyear"].to_numpy(dtype=int), end))
+        expected = pd.MultiIndex.from_arrays([members["ccode"].to_numpy(dtype=int)[idx], years])
+        have = pd.MultiIndex.from_arrays([pd.to_numeric(frame["ccode"]).to_numpy(dtype=int),
+                                          pd.to_numeric(frame["year"]).to_numpy(dtype=int)])
+        absent = expected[~expected.isin(have)]
+        if len(absent):
+            per_state = pd.Series(absent.get_level_values(1)).groupby(absent.get_level_values(0)).agg(["size", "min", "max"])
+            listed = "; ".join(f"{c}: {r['size']} year(s) {r['min']}-{r['max']}" for c, r in per_state.head(8).iterrows())
+            messages.append(
+                f"{loaded.path}: {len(absent)} member state-year(s) of the COW state system (to {end}) have no row, "
+                f"in {len(per_state)} state(s) ({listed}{' ...' if len(per_state) > 8 else ''}); their values stay missing"
+            )
+    return messages

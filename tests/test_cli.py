@@ -40,15 +40,15 @@ def test_inspect_column_and_errors(built):
     ok = runner.invoke(app, ["inspect", path, "--column", "cap_ratio"])
     assert ok.exit_code == 0 and "log of the stronger" in ok.output
     bad = runner.invoke(app, ["inspect", path, "--column", "cap_ration"])
-    assert bad.exit_code == 2 and "did you mean cap_ratio" in bad.output
+    assert bad.exit_code == 3 and "did you mean cap_ratio" in bad.output
     nodyad = runner.invoke(app, ["inspect", path, "--dyad", "XYZ-RUS"])
-    assert nodyad.exit_code == 2 and "unknown state abbreviation 'XYZ'" in nodyad.output
+    assert nodyad.exit_code == 3 and "unknown state abbreviation 'XYZ'" in nodyad.output
 
 
 def test_build_errors_are_clear_and_leave_nothing(tmp_path, data_dir):
     out = tmp_path / "out"
     res = runner.invoke(app, ["build", "--data-dir", str(tmp_path / "none"), "--out", str(out)])
-    assert res.exit_code == 2 and "does not exist" in res.output
+    assert res.exit_code == 3 and "does not exist" in res.output
     res = runner.invoke(app, ["build", "--data-dir", str(data_dir), "--source", "atop=x.csv", "--out", str(out)])
     assert res.exit_code == 2 and "KEY=PATH with KEY one of" in res.output
     res = runner.invoke(app, ["build", "--start", "2000", "--end", "1990", "--data-dir", str(data_dir), "--out", str(out)])
@@ -97,17 +97,17 @@ def test_predict_and_fit_refuse_bad_input_before_fitting(built, tmp_path):
     panel = str(built / "dyad_years.parquet")
     spec = tmp_path / "s.toml"
     spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio", "log_capdist"]\n[sample]\nyears = [1990, 2016]\n')
-    cases = [
-        (["fit", str(tmp_path / "nosuch.toml"), "--panel", panel], "cannot read the specification"),
-        (["fit", str(spec), "--panel", panel, "--estimators", ","], "names no estimator"),
-        (["predict", "--panel", panel, "--model", str(spec), "--years", "2020-1990"], "first year after last"),
-        (["predict", "--panel", panel, "--model", str(spec), "--dyad", "CHN-XXX"], "unknown state abbreviation"),
-        (["predict", "--panel", panel, "--model", str(tmp_path / "bad.json")], "not a readable saved result"),
+    cases = [  # (arguments, exit code, message): 2 a bad option value, 3 a bad input file or value
+        (["fit", str(tmp_path / "nosuch.toml"), "--panel", panel], 3, "cannot read the specification"),
+        (["fit", str(spec), "--panel", panel, "--estimators", ","], 2, "names no estimator"),
+        (["predict", "--panel", panel, "--model", str(spec), "--years", "2020-1990"], 2, "first year after last"),
+        (["predict", "--panel", panel, "--model", str(spec), "--dyad", "CHN-XXX"], 3, "unknown state abbreviation"),
+        (["predict", "--panel", panel, "--model", str(tmp_path / "bad.json")], 3, "not a readable saved result"),
     ]
     (tmp_path / "bad.json").write_text("{not json")
-    for args, message in cases:
+    for args, code, message in cases:
         res = runner.invoke(app, args)
-        assert res.exit_code == 2 and message in res.output, (args, res.output)
+        assert res.exit_code == code and message in res.output, (args, res.output)
         assert "fitting" not in res.output
     res = runner.invoke(app, ["predict", "--panel", panel, "--model", str(spec), "--sims", "0"])
     assert res.exit_code == 2  # typer's own range check

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alliances.errors import PanelError
+from alliances.errors import PanelError, ScenarioError
 from alliances.models import Spec, fit
 from alliances.predict import (Scenario, dyad_predictions, great_power_distribution, run_predictions,
                                scenario_effects, survival_curves)
@@ -92,9 +92,9 @@ def test_clear_messages(panel, fits):
         dyad_predictions(panel, fits, "365-710", years=(1700, 1750))
     with pytest.raises(PanelError, match="never at risk of alliance_onset"):
         dyad_predictions(panel, fits, "2-200", years=(1960, 2010))  # NATO in force throughout
-    with pytest.raises(PanelError, match="does not use"):
+    with pytest.raises(ScenarioError, match="does not use"):
         dyad_predictions(panel, fits, "365-710", scenario=Scenario("x", set={"polity2_1": 3}))
-    with pytest.raises(PanelError, match="COLUMN=NUMBER"):
+    with pytest.raises(ScenarioError, match="COLUMN=NUMBER"):
         Scenario.from_assignments(["shared_rivals:2"])
 
 
@@ -123,10 +123,10 @@ def test_great_power_distribution_counts(panel, fits):
 def test_scenario_files_are_checked(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\n[set]\ncap_ratio = "abc"\n')
-    with pytest.raises(PanelError, match=r"\[set\] must be a table of COLUMN = NUMBER"):
+    with pytest.raises(ScenarioError, match=r"\[set\] must be a table of COLUMN = NUMBER"):
         Scenario.from_toml(bad)
     bad.write_text('name = "bad"\nset = 3\n')
-    with pytest.raises(PanelError, match=r"\[set\] must be a table"):
+    with pytest.raises(ScenarioError, match=r"\[set\] must be a table"):
         Scenario.from_toml(bad)
 
 

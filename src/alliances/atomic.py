@@ -1,5 +1,11 @@
 """Atomic file output: write to a temporary file beside the target, then rename over it, so a
-failure never leaves a partial file under the target's name."""
+failure never leaves a partial file under the target's name.
+
+Temporary files are named ``.<target name>.<random>.tmp``; :func:`remove_stale` deletes
+the ones a killed process left behind. Operating-system failures (permissions, disk full,
+a file where a folder should be) become :class:`~alliances.errors.OutputError` naming the
+target and the fix.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,76 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import OutputError, os_error
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:  # a file stands where the folder should be
+        raise os_error(exc, folder, "create the folder") from exc
+    except OSError as exc:
+        raise os_error(exc, folder, "create the folder") from exc
+    if not folder.is_dir():
+        raise OutputError(f"cannot write into {folder}: it is a file, not a folder; remove it or write elsewhere (--out)")
+
 
 @contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; on success rename it to ``target``
-    (with the permissions the umask gives a new file), on failure delete it."""
+def staged(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; delete it if the block fails.
+
+    The caller renames it with :func:`commit` (so several files can be written before any
+    replaces its target)."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        raise OutputError(f"cannot write {target}: it is a folder; remove it or choose another file name")
+    _make_folder(target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise os_error(exc, target) from exc
     try:
         yield Path(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OutputError):
+            raise
+        raise os_error(exc, target) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def commit(tmp: Path, target: str | os.PathLike) -> None:
+    """Rename a staged file over ``target`` with the permissions the umask gives a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise os_error(exc, target) from exc
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success rename it to ``target``,
+    on failure delete it."""
+    with staged(target) as tmp:
+        yield tmp
+        commit(tmp, target)
+
+
+def remove_stale(folder: str | os.PathLike, names: list[str]) -> list[Path]:
+    """Delete temporary files a killed writer left for these target names; return them."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    gone = []
+    for name in names:
+        for tmp in folder.glob(f".{name}.*.tmp"):
+            tmp.unlink(missing_ok=True)
+            gone.append(tmp)
+    return sorted(gone)

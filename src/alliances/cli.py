@@ -1,24 +1,74 @@
-"""Command-line interface (thin: every command calls the library)."""
+"""Command-line interface (thin: every command calls the library).
+
+One error path: every command is wrapped by :func:`command`, which turns any failure into
+one plain-text line on stderr and an exit code from :mod:`alliances.errors` (README,
+"Exit codes"); ``alliances --debug COMMAND`` (or ``ALLIANCES_DEBUG=1``) shows the traceback.
+User text (paths, values) is never read as markup.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import time
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import AlliancesError
+from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AlliancesError, UsageError, os_error
 from .report import DEFAULT_SEED
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dyad-year panels and models of alliance and alignment formation (ATOP + COW).")
-console = Console(stderr=True, soft_wrap=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True, log_path=False, markup=False, highlight=False)
+out = Console(markup=False, highlight=False)
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="show the Python traceback of a failure")] = False) -> None:
+    """Dyad-year panels and models of alliance and alignment formation (ATOP + COW)."""
+    _DEBUG["on"] = debug or os.environ.get("ALLIANCES_DEBUG", "") not in ("", "0")
+
+
+def _say(kind: str, text: str) -> None:
+    """One plain line on stderr (newlines in a message folded)."""
+    typer.echo(f"{kind}: " + " ".join(str(text).split("\n")), err=True)
+
+
+def command(func):
+    """Register ``func`` as a command behind the one error path."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes
+            if _DEBUG["on"]:
+                raise
+            if isinstance(exc, AlliancesError):
+                _say("error", str(exc))
+                raise typer.Exit(code=exc.exit_code) from None
+            if isinstance(exc, OSError):
+                err = os_error(exc, action="read or write")
+                _say("error", str(err))
+                raise typer.Exit(code=err.exit_code) from None
+            _say("error", f"internal error ({type(exc).__name__}: {exc}); rerun with `alliances --debug ...` "
+                 "for the traceback and report it")
+            raise typer.Exit(code=EXIT_INTERNAL) from None
+        except KeyboardInterrupt:
+            _say("error", "interrupted; no partial output was left")
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+
+    return app.command()(run)
 
 DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="folder with the source files (default: $ALLIANCES_DATA, else the fetch cache, then ../shared/data)")]
@@ -26,14 +76,7 @@ DataDir = Annotated[Optional[Path], typer.Option(
 
 def _log(msg: str) -> None:
     """Progress lines as plain text (spec names such as baseline[cluster=dyad] are not markup)."""
-    console.log(msg, markup=False, highlight=False)
-
-
-def _fail(exc: Exception) -> None:
-    # the message is printed as plain text: paths and ranges such as [1816, 2016] are not markup
-    console.print("[bold red]error:[/] ", end="")
-    console.print(str(exc), markup=False, highlight=False)
-    raise typer.Exit(code=2)
+    console.log(msg)
 
 
 def _parse_sources(values: list[str] | None) -> dict[str, Path]:
@@ -43,12 +86,12 @@ def _parse_sources(values: list[str] | None) -> dict[str, Path]:
     for item in values or []:
         key, sep, path = item.partition("=")
         if not sep or key not in REGISTRY:
-            raise AlliancesError(f"--source takes KEY=PATH with KEY one of {', '.join(sorted(REGISTRY))}; got {item!r}")
+            raise UsageError(f"--source takes KEY=PATH with KEY one of {', '.join(sorted(REGISTRY))}; got {item!r}")
         paths[key] = Path(path)
     return paths
 
 
-@app.command()
+@command
 def build(
     start: Annotated[int, typer.Option(help="first year")] = 1816,
     end: Annotated[int, typer.Option(help="last year (years past a source's coverage follow its named rule)")] = 2022,
@@ -63,22 +106,19 @@ def build(
     from .store import write_build
 
     t0 = time.perf_counter()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with console.status("building") as status:
-                def say(msg: str) -> None:
-                    _log(msg)
-                    status.update(msg)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with console.status("building") as status:
+            def say(msg: str) -> None:
+                _log(msg)
+                status.update(msg)
 
-                result = run(start=start, end=end, directed=directed, data_dir=data_dir,
-                             paths=_parse_sources(source), progress=say)
-                say("writing Parquet")
-                paths = write_build(result, out_dir)
-        for w in caught:
-            console.print(f"[yellow]warning:[/] {w.message}")
-    except AlliancesError as exc:
-        _fail(exc)
+            result = run(start=start, end=end, directed=directed, data_dir=data_dir,
+                         paths=_parse_sources(source), progress=say)
+            say("writing Parquet")
+            paths = write_build(result, out_dir)
+    for w in caught:
+        _say("warning", str(w.message))
     console.log(f"done in {time.perf_counter() - t0:.1f} s")
     for name, path in paths.items():
         out.print(f"{name}: {path}")
@@ -86,7 +126,7 @@ def build(
               f"{len(result.agreement_table):,} agreements")
 
 
-@app.command()
+@command
 def inspect(
     path: Annotated[Path, typer.Argument(help="a Parquet file written by `alliances build`")],
     column: Annotated[Optional[str], typer.Option(help="show this column's codebook entry and summary")] = None,
@@ -95,13 +135,10 @@ def inspect(
     """Schema, provenance, codebook, row counts, and the rows of one dyad."""
     from .inspect import describe
 
-    try:
-        typer.echo(describe(path, column=column, dyad=dyad))
-    except AlliancesError as exc:
-        _fail(exc)
+    typer.echo(describe(path, column=column, dyad=dyad))
 
 
-@app.command()
+@command
 def codebook(
     out_path: Annotated[Path, typer.Option("--out", help="where to write the Markdown codebook")] = Path("datasets/codebook.md"),
 ) -> None:
@@ -110,17 +147,14 @@ def codebook(
 
     from .report import write_text_atomic
 
-    try:
-        write_text_atomic(out_path, codebook_markdown())
-    except OSError as exc:
-        _fail(AlliancesError(f"cannot write {out_path}: {exc.strerror or exc}"))
+    write_text_atomic(out_path, codebook_markdown())
     out.print(f"codebook: {out_path}")
 
 
 def _estimators(text: str) -> list[str]:
     names = [e.strip() for e in text.split(",") if e.strip()]
     if not names:
-        raise AlliancesError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
+        raise UsageError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
     return names
 
 
@@ -131,13 +165,13 @@ def _years(text: str | None) -> tuple[int, int] | None:
     try:
         span = (int(first), int(last) if sep else int(first))
     except ValueError:
-        raise AlliancesError(f"--years takes FIRST-LAST, e.g. 1990-2022; got {text!r}") from None
+        raise UsageError(f"--years takes FIRST-LAST, e.g. 1990-2022; got {text!r}") from None
     if span[0] > span[1]:
-        raise AlliancesError(f"--years: first year after last year in {text!r}")
+        raise UsageError(f"--years: first year after last year in {text!r}")
     return span
 
 
-@app.command()
+@command
 def predict(
     dyad: Annotated[str, typer.Option(help="the dyad: COW codes (365-710, either order) or abbreviations (CHN-RUS)")] = "365-710",
     years: Annotated[Optional[str], typer.Option(help="years to predict, FIRST-LAST (default: every year of the dyad)")] = None,
@@ -156,27 +190,23 @@ def predict(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
 ) -> None:
     """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
-    from .models import ModelError
-    from .models.cli import file_sha256
+    from .sources import sha256_file
     from .predict import Scenario, load_fits, resolve_scenario, run_predictions
     from .store import read_panel
 
     from .predict import parse_dyad
 
-    try:
-        span = _years(years)  # every input is checked before any model is fitted
-        ests = _estimators(estimators)
-        panel = read_panel(panel_path)
-        parse_dyad(dyad, panel)
-        scenarios = [resolve_scenario(s) for s in scenario or []]
-        if set_:
-            scenarios.append(Scenario.from_assignments(set_))
-        paths = model or ["analyses/specs/baseline.toml"]
-        fits = load_fits(panel, paths, ests, panel_sha256=file_sha256(panel_path), progress=_log)
-        target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
-        frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
-    except (AlliancesError, ModelError) as exc:
-        _fail(exc)
+    span = _years(years)  # every input is checked before any model is fitted
+    ests = _estimators(estimators)
+    panel = read_panel(panel_path)
+    parse_dyad(dyad, panel)
+    scenarios = [resolve_scenario(s) for s in scenario or []]
+    if set_:
+        scenarios.append(Scenario.from_assignments(set_))
+    paths = model or ["analyses/specs/baseline.toml"]
+    fits = load_fits(panel, paths, ests, panel_sha256=sha256_file(panel_path), progress=_log)
+    target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
+    frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
     pred = frames["predictions"]
     cols = ["year", "model", "outcome", "at_risk", "observed_tie", "p", "p_lo", "p_hi", "pct_great_powers"]
     typer.echo(pred[pred["at_risk"]][cols].tail(12).to_string(index=False))
@@ -188,7 +218,7 @@ def predict(
     typer.echo(f"written to {target}")
 
 
-@app.command()
+@command
 def fit(
     spec: Annotated[Path, typer.Argument(help="a specification file (.toml), e.g. analyses/specs/baseline.toml")],
     estimators: Annotated[str, typer.Option(
@@ -197,15 +227,12 @@ def fit(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="folder for <spec>.<estimator>.json and estimates CSV")] = None,
 ) -> None:
     """Fit onset models of one specification; print summaries; save JSON results and a tidy CSV."""
-    from .models import ModelError, cli_fit
+    from .models import cli_fit
 
-    try:
-        cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
-    except (AlliancesError, ModelError) as exc:
-        _fail(exc)
+    cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
 
 
-@app.command()
+@command
 def validate(
     spec: Annotated[Path, typer.Argument(help="a specification file (.toml), e.g. analyses/specs/baseline.toml")],
     estimators: Annotated[str, typer.Option(help="comma-separated estimators with absolute probabilities")] =
@@ -225,23 +252,20 @@ def validate(
     from .models import Spec
     from .validate import run_validation, write_validation
 
-    try:
-        if not panel_path.is_file():
-            raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
-        parsed = Spec.from_toml(spec)
-        v = run_validation(panel_path, parsed, _estimators(estimators), first_origin=first_origin, step=step,
-                           horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
-        target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
-        write_validation(v, target, figures=figures)
-    except AlliancesError as exc:
-        _fail(exc)
+    if not panel_path.is_file():
+        raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
+    parsed = Spec.from_toml(spec)
+    v = run_validation(panel_path, parsed, _estimators(estimators), first_origin=first_origin, step=step,
+                       horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
+    target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
+    write_validation(v, target, figures=figures)
     pooled = v.scores[v.scores["window"] == "pooled"]
     typer.echo(pooled[["scheme", "model", "n", "events", "mean_p", "brier", "log_score", "roc_auc", "pr_auc",
                        "brier_skill"]].to_string(index=False))
     typer.echo(f"best out-of-sample model (rolling log score): {v.best}; written to {target}")
 
 
-@app.command()
+@command
 def replicate(
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("analyses/output"),
     plan: Annotated[Path, typer.Option(help="replication plan")] = Path("analyses/replicate.toml"),
@@ -255,20 +279,16 @@ def replicate(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
 ) -> None:
     """Rerun every analysis: build, fit every specification, predict China-Russia, census, report, manifest."""
-    from .models import ModelError
     from .replicate import run_replication
 
     t0 = time.perf_counter()
-    try:
-        run_replication(out_dir, plan, data_dir, datasets, start, end, jobs, scheduler, sims, figures,
-                        progress=_log)
-    except (AlliancesError, ModelError) as exc:
-        _fail(exc)
+    run_replication(out_dir, plan, data_dir, datasets, start, end, jobs, scheduler, sims, figures,
+                    progress=_log)
     console.log(f"replication done in {time.perf_counter() - t0:.1f} s")
     out.print(f"report: {out_dir / 'REPORT.md'}\nmanifest: {out_dir / 'manifest.json'}")
 
 
-@app.command()
+@command
 def census(
     data_dir: DataDir = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for census.csv/.md and great_power_pacts.csv/.md")] = Path("analyses/output/census"),
@@ -278,15 +298,12 @@ def census(
     from .context import BuildContext
     from .report import write_tables
 
-    try:
-        tables = run_census(BuildContext(data_dir=data_dir))
-    except AlliancesError as exc:
-        _fail(exc)
+    tables = run_census(BuildContext(data_dir=data_dir))
     for path in write_tables(tables, out_dir):
         out.print(str(path))
 
 
-@app.command("fetch")
+@command
 def fetch_cmd(
     dest: Annotated[Optional[Path], typer.Option(help="download folder (default: $ALLIANCES_CACHE or the user cache)")] = None,
     only: Annotated[Optional[str], typer.Option(help="comma-separated source keys, e.g. atop_members,nmc")] = None,
@@ -296,17 +313,14 @@ def fetch_cmd(
     peacesciencer and arms-allies at pinned commits) into the cache, checked and recorded."""
     from .fetch import cache_dir, fetch
 
-    try:
-        records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
-    except AlliancesError as exc:
-        _fail(exc)
+    records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
     for r in records:
         out.print(f"{r['source']:<14} {r['file']:<18} v{r['version']:<6} {r['coverage'][0]}-{r['coverage'][1]} "
                   f"sha256 {r['sha256'][:16]}{'' if r['hash_pinned'] else ' (recorded on first download)'}")
     out.print(f"cache: {dest or cache_dir()}")
 
 
-@app.command()
+@command
 def export(
     path: Annotated[Path, typer.Argument(help="a Parquet file written by `alliances build`")],
     fmt: Annotated[str, typer.Option("--format", help="csv or dta (Stata 118, value labels for tie)")] = "csv",
@@ -315,24 +329,18 @@ def export(
     """Export a built panel to CSV or Stata .dta (list columns joined with ';')."""
     from .store import export_panel
 
-    try:
-        target = export_panel(path, fmt, out_path)
-    except AlliancesError as exc:
-        _fail(exc)
+    target = export_panel(path, fmt, out_path)
     out.print(str(target))
 
 
-@app.command()
+@command
 def sources(data_dir: DataDir = None,
             as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
     """List each source: file found, version, SHA-256, coverage, citation."""
     from .sources import REGISTRY, load, resolve_data_dirs
 
     rows = []
-    try:
-        folders = resolve_data_dirs(data_dir)
-    except AlliancesError as exc:
-        _fail(exc)
+    folders = resolve_data_dirs(data_dir)
     for key in REGISTRY:
         try:
             with warnings.catch_warnings():
@@ -342,16 +350,18 @@ def sources(data_dir: DataDir = None,
         except AlliancesError as exc:
             rows.append({"source": key, "error": str(exc)})
     if as_json:
-        out.print_json(json.dumps(rows))
+        typer.echo(json.dumps(rows, indent=2))
+        if any("error" in r for r in rows):
+            raise typer.Exit(code=AlliancesError.exit_code)
         return
     table = Table(title=f"sources (searched in order: {', '.join(map(str, folders))})")
     for col in ("source", "found at", "version", "coverage", "sha256", "citation"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["source"], r.get("path", r.get("error", "")), r.get("version", ""),
-                      "-".join(map(str, r.get("coverage", []))), r.get("sha256", "")[:16], r.get("citation", "")[:60])
+                      "-".join(map(str, r.get("coverage", []))), r.get("sha256", "")[:16], r.get("citation", ""))
     out.print(table)
-
-
-def main() -> None:  # pragma: no cover
-    app()
+    failed = [r["source"] for r in rows if "error" in r]
+    if failed:
+        _say("error", f"{len(failed)} source(s) missing or invalid: {', '.join(failed)}; see the table above")
+        raise typer.Exit(code=AlliancesError.exit_code)

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .errors import PanelError
-from .store import read_metadata
+from .store import read_metadata, read_table
 
 DYAD_VIEW = ["year", "tie", "defense", "offense", "neutral", "nonagg", "consul", "n_agreements", "atopids",
              "alliance_onset", "alliance_new", "alignment_onset", "cinc1", "cinc2", "cap_ratio", "major1", "major2",
@@ -60,7 +60,7 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
             close = difflib.get_close_matches(column, list(book), n=5)
             raise PanelError(f"{path}: no column {column!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else ""))
         entry = book[column]
-        values = pd.read_parquet(path, columns=[column])[column]
+        values = read_table(path, [column])[0][column]
         lines += ["", f"column {column} ({entry['dtype']}, unit: {entry['unit'] or '-'})",
                   f"  {entry['description']}", f"  sources: {', '.join(entry['sources'])}",
                   f"  past coverage: {entry['extension']}",
@@ -74,7 +74,7 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
         for name in schema.names:
             lines.append(f"  {name:<28} {book[name]['dtype']:<12} {book[name]['description'][:90]}")
     if dyad is not None:
-        frame = pd.read_parquet(path)
+        frame = read_table(path)[0]
         a, b = parse_dyad(dyad, frame)
         rows = frame[(frame["ccode1"] == a) & (frame["ccode2"] == b)]
         if rows.empty:

@@ -23,6 +23,7 @@ the report's intervals.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import PanelError
+from .errors import PanelError, ScenarioError
 from .models import Results
 from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
 from .models.design import lag_within_dyad, same_dyad_previous
@@ -63,16 +64,17 @@ class Scenario:
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise PanelError(f"{path}: cannot read scenario ({exc})") from exc
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ScenarioError(f"{path}: cannot read scenario ({exc})") from exc
         unknown = set(data) - {"name", "description", "set", "add", "multiply"}
         if unknown:
-            raise PanelError(f"{path}: unknown scenario keys {sorted(unknown)}; use name, description, set, add, multiply")
+            raise ScenarioError(f"{path}: unknown scenario keys {sorted(unknown)}; use name, description, set, add, multiply")
         for part in ("set", "add", "multiply"):
             table = data.get(part, {})
             if not isinstance(table, dict) or not all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) for v in table.values()):
-                raise PanelError(f"{path}: [{part}] must be a table of COLUMN = NUMBER entries; got {table!r}")
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in table.values()):
+                raise ScenarioError(f"{path}: [{part}] must be a table of COLUMN = NUMBER entries with finite "
+                                    f"numbers; got {table!r}")
         return cls(name=data.get("name", path.stem), description=data.get("description", ""),
                    set=data.get("set", {}), add=data.get("add", {}), multiply=data.get("multiply", {}))
 
@@ -83,11 +85,14 @@ class Scenario:
         for item in items:
             key, sep, value = item.partition("=")
             try:
-                values[key.strip()] = float(value)
+                number = float(value)
             except ValueError:
                 sep = ""
-            if not sep:
-                raise PanelError(f"--set takes COLUMN=NUMBER, e.g. shared_rivals=2; got {item!r}")
+            if not sep or not key.strip():
+                raise ScenarioError(f"--set takes COLUMN=NUMBER, e.g. shared_rivals=2; got {item!r}")
+            if not math.isfinite(number):
+                raise ScenarioError(f"--set {item!r}: the value must be a finite number, not {value.strip()!r}")
+            values[key.strip()] = number
         return cls(name=name, description="; ".join(items), set=values)
 
     def columns(self) -> set[str]:
@@ -306,7 +311,7 @@ def dyad_predictions(
         if scenario is not None:
             bad = scenario.columns() - set(_raw_columns(res))
             if bad:
-                raise PanelError(f"scenario {scenario.name!r} changes {sorted(bad)}, which model {label!r} does not "
+                raise ScenarioError(f"scenario {scenario.name!r} changes {sorted(bad)}, which model {label!r} does not "
                                  f"use; its covariates are {', '.join(res.info.covariates)}")
             X = scenario.apply(X)
         complete = X[_raw_columns(res)].notna().all(axis=1).to_numpy()
@@ -363,7 +368,7 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
     for sc in scenarios:
         usable = {k: r for k, r in fits.items() if sc.columns() <= set(_raw_columns(r))}
         if not usable:
-            raise PanelError(f"scenario {sc.name!r} changes {sorted(sc.columns())}, which no model uses")
+            raise ScenarioError(f"scenario {sc.name!r} changes {sorted(sc.columns())}, which no model uses")
         base = dyad_predictions(panel, usable, **kw)
         alt = dyad_predictions(panel, usable, scenario=sc, **kw)
         fd_lo, fd_hi = [], []
@@ -530,7 +535,7 @@ def resolve_scenario(item: str, folder: str | os.PathLike = "analyses/scenarios"
         path = Path(folder) / f"{item}.toml"
     if not path.is_file():
         available = sorted(p.stem for p in Path(folder).glob("*.toml"))
-        raise PanelError(f"scenario {item!r} not found (looked for {path}); available: {', '.join(available) or 'none'}")
+        raise ScenarioError(f"scenario {item!r} not found (looked for {path}); available: {', '.join(available) or 'none'}")
     return Scenario.from_toml(path)
 
 

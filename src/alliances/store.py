@@ -11,25 +11,36 @@ Key-value metadata of each file (all JSON strings):
 Each Arrow field also carries its own ``description`` and ``unit`` so R's ``arrow`` and
 DuckDB show them. Nothing time-dependent is stored: two builds of the same inputs give
 byte-identical files.
+
+A build commits whole: every file is first written to a temporary file, then
+``build.json`` (the manifest naming the build's ``build_id`` and files) and the files are
+renamed into place. Each file carries the same ``build_id`` in ``alliances.build``;
+readers refuse a file whose ``build_id`` differs from the manifest beside it, so an
+interrupted build can never pass as a new panel beside an old agreement table.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .atomic import atomic_path
+from .atomic import atomic_path, commit, remove_stale, staged
 from .build import Build
 from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_columns, dyad_year_columns, to_markdown
-from .errors import PanelError
+from .errors import OutputError, PanelError, UsageError
 from .sources import REGISTRY
 
 META_PREFIX = "alliances."
+MANIFEST = "build.json"
+TABLE_FILES = {"dyad_years": "dyad_years.parquet", "agreement_dyads": "agreement_dyads.parquet",
+               "agreements": "agreements.parquet"}
 
 
 def _table(frame: pd.DataFrame, columns: list[Column], name: str, build_meta: dict) -> pa.Table:
@@ -57,48 +68,120 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> None:
         pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
 
 
-def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[str, Path]:
-    """Write ``dyad_years.parquet``, ``agreement_dyads.parquet`` and ``agreements.parquet`` into ``out_dir``.
+def build_id(metadata: dict) -> str:
+    """Identity of a build: SHA-256 of its metadata (inputs' hashes, parameters, version)."""
+    return hashlib.sha256(json.dumps(metadata, sort_keys=True).encode()).hexdigest()[:16]
 
-    Each file is written to a temporary file and renamed; all tables are converted to Arrow
-    before the first file is written, so a conversion error leaves no file behind.
+
+def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[str, Path]:
+    """Write ``dyad_years.parquet``, ``agreement_dyads.parquet``, ``agreements.parquet`` and
+    the manifest ``build.json`` into ``out_dir``, committing them together.
+
+    All tables are converted and written to temporary files before any target is replaced,
+    so a conversion error, a full disk or an unwritable folder leaves the previous build
+    untouched; temporary files of killed builds are removed first.
     """
     out = Path(out_dir)
-    paths = {"dyad_years": out / "dyad_years.parquet", "agreement_dyads": out / "agreement_dyads.parquet"}
+    meta = {**build.metadata}
+    meta["build_id"] = build_id(build.metadata)
     tables = {
-        "dyad_years": _table(build.panel, dyad_year_columns(), "dyad_years", build.metadata),
+        "dyad_years": _table(build.panel, dyad_year_columns(), "dyad_years", meta),
         "agreement_dyads": _table(build.agreements, agreement_dyad_columns(), "agreement_dyads",
-                                  {**build.metadata, "rows": len(build.agreements)}),
+                                  {**meta, "rows": len(build.agreements)}),
     }
     if build.agreement_table is not None:
-        paths["agreements"] = out / "agreements.parquet"
         tables["agreements"] = _table(build.agreement_table, agreement_columns(), "agreements",
-                                      {**build.metadata, "rows": len(build.agreement_table)})
-    for name, table in tables.items():
-        write_parquet_atomic(table, paths[name])
+                                      {**meta, "rows": len(build.agreement_table)})
+    paths = {name: out / TABLE_FILES[name] for name in tables}
+    manifest = {"build_id": meta["build_id"], "package": meta["package"], "version": meta["version"],
+                "files": {name: {"file": TABLE_FILES[name], "rows": tables[name].num_rows} for name in tables}}
+    remove_stale(out, [*TABLE_FILES.values(), MANIFEST])
+    with ExitStack() as stack:
+        staged_paths = {name: stack.enter_context(staged(path)) for name, path in paths.items()}
+        manifest_tmp = stack.enter_context(staged(out / MANIFEST))
+        for name, table in tables.items():
+            pq.write_table(table, staged_paths[name], compression="zstd", row_group_size=1 << 20)
+        manifest_tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        # The manifest goes first: from here on, a file not yet renamed is refused as stale.
+        commit(manifest_tmp, out / MANIFEST)
+        for name, path in paths.items():
+            commit(staged_paths[name], path)
     return paths
 
 
+def _check_manifest(path: Path, meta: dict) -> None:
+    """Refuse a file that is not the one the manifest beside it names (an interrupted build)."""
+    manifest = path.parent / MANIFEST
+    if not manifest.is_file():
+        return
+    try:
+        entry = json.loads(manifest.read_text())
+    except (OSError, ValueError) as exc:
+        raise PanelError(f"{manifest}: unreadable build manifest ({exc}); rebuild with `alliances build --out "
+                         f"{path.parent}`") from exc
+    names = {f["file"] for f in entry.get("files", {}).values()}
+    mine = meta.get("build", {}).get("build_id")
+    if path.name in names and mine != entry.get("build_id"):
+        raise PanelError(
+            f"{path}: this file is from build {mine or '(none)'}, but {manifest} names build {entry.get('build_id')}: "
+            f"the last build into {path.parent} was interrupted and its files do not belong together; rebuild with "
+            f"`alliances build --out {path.parent}`"
+        )
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The ``alliances.*`` metadata of a Parquet file, JSON-decoded."""
+    """The ``alliances.*`` metadata of a Parquet file, JSON-decoded (checked against ``build.json``)."""
     path = Path(path)
+    if path.is_dir():
+        raise PanelError(f"{path}: is a folder; give the Parquet file, e.g. {path / TABLE_FILES['dyad_years']}")
     if not path.is_file():
         raise PanelError(f"{path}: no such file; build it with `alliances build`")
     try:
         raw = pq.read_schema(path).metadata or {}
-    except Exception as exc:  # noqa: BLE001
-        raise PanelError(f"{path}: not a readable Parquet file ({exc})") from exc
+    except PermissionError as exc:
+        raise OutputError(f"cannot read {path}: permission denied; make it readable (chmod u+r)") from exc
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for damaged files
+        raise PanelError(f"{path}: not a readable Parquet file ({_first_line(exc)}); rebuild it with "
+                         "`alliances build`") from exc
     meta = {k.decode()[len(META_PREFIX):]: v.decode() for k, v in raw.items() if k.startswith(META_PREFIX.encode())}
     if "codebook" not in meta:
         raise PanelError(f"{path}: Parquet file without alliances metadata; was it written by `alliances build`?")
-    return {k: (json.loads(v) if k != "table" else v) for k, v in meta.items()}
+    try:
+        decoded = {k: (json.loads(v) if k != "table" else v) for k, v in meta.items()}
+    except ValueError as exc:
+        raise PanelError(f"{path}: damaged alliances metadata ({exc}); rebuild it with `alliances build`") from exc
+    _check_manifest(path, decoded)
+    return decoded
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
+    """A built Parquet file as a DataFrame (nullable integers restored) and its metadata.
+
+    A damaged file (corrupt pages, truncated) raises :class:`PanelError` naming it."""
+    meta = read_metadata(path)
+    if columns is not None:
+        known = set(pq.read_schema(path).names)
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise PanelError(f"{path}: no column(s) {', '.join(unknown)}; see `alliances inspect {path}`")
+    try:
+        frame = pd.read_parquet(path, columns=columns)
+    except PermissionError as exc:
+        raise OutputError(f"cannot read {path}: permission denied; make it readable (chmod u+r)") from exc
+    except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...
+        raise PanelError(f"{path}: damaged Parquet file ({_first_line(exc)}); rebuild it with `alliances build`") from exc
+    _restore_nullable(frame, meta["codebook"])
+    return frame, meta
 
 
 def read_panel(path: str | os.PathLike = "datasets/dyad_years.parquet", columns: list[str] | None = None) -> pd.DataFrame:
     """Read a panel written by :func:`write_build`; metadata lands in ``frame.attrs['alliances']``."""
-    meta = read_metadata(path)
-    frame = pd.read_parquet(path, columns=columns)
-    _restore_nullable(frame, meta["codebook"])
+    frame, meta = read_table(path, columns)
     frame.attrs["alliances"] = meta["build"]
     frame.attrs["alliances_table"] = meta["table"]
     return frame
@@ -138,10 +221,8 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
     3 alliance). Stata variable labels carry the codebook descriptions (80 characters).
     """
     if fmt not in ("csv", "dta"):
-        raise PanelError(f"--format must be csv or dta, got {fmt!r}")
-    meta = read_metadata(path)
-    frame = pd.read_parquet(path)
-    _restore_nullable(frame, meta["codebook"])
+        raise UsageError(f"--format must be csv or dta, got {fmt!r}")
+    frame, meta = read_table(path)
     for col in frame.columns:
         if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
             frame[col] = frame[col].map(lambda v: "" if v is None else ";".join(str(int(x)) for x in v))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from ..sources import sha256_file
 from .errors import ModelError
 from .estimators import ESTIMATORS, fit
 from .results import Results, compare
@@ -16,20 +16,10 @@ from .spec import Spec
 DEFAULT_PANEL = Path("datasets/dyad_years.parquet")
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def read_panel(path: str | Path) -> pd.DataFrame:
-    """The panel via ``alliances.read_panel`` when available, else ``pandas.read_parquet``."""
-    try:
-        from alliances import read_panel as _read  # type: ignore[attr-defined]
-    except ImportError:
-        _read = pd.read_parquet
+    """The panel via ``alliances.read_panel`` (damaged files and interrupted builds refused)."""
+    from ..store import read_panel as _read
+
     return _read(path)
 
 
@@ -45,7 +35,7 @@ def cli_fit(spec_path: str | Path, panel_path: str | Path = DEFAULT_PANEL, estim
     unknown = [e for e in ests if e not in ESTIMATORS]
     if unknown:
         raise ModelError(f"unknown estimator(s) {unknown}; choose from {', '.join(ESTIMATORS)}")
-    sha = file_sha256(panel_path)
+    sha = sha256_file(panel_path)
     panel = read_panel(panel_path)
     out: dict[str, Results] = {}
     for est in ests:

@@ -110,6 +110,8 @@ ATOP = (
 PEACESCIENCER = "Miller, Steven V. 2022. peacesciencer. Conflict Management and Peace Science 39(6)."
 
 FLAG = (0, 1)
+MME_FLAGS = ("cpx", "air", "land", "sea", "amphibious", "cyber", "warfighting", "peacekeeping", "humanitarian")
+MME_STATES = tuple(f"state{x}" for x in [*"abcdefghijklmnopqrstuvwxyz", *("a" + y for y in "abcdefghijklm")])
 MONTH, DAY = (1, 12), (1, 31)
 MONTH_OR_0, DAY_OR_0 = (0, 12), (0, 31)  # ATOP codes an unknown or "still in force" month/day as 0
 
@@ -382,6 +384,28 @@ REGISTRY: dict[str, Source] = {
             bounds={"v2x_polyarchy": (0, 1), "polity2": (-10, 10)},
             code_columns=("ccode",),
         ),
+        Source(
+            key="mme",
+            title="Multinational Military Exercises v7",
+            names=("exercises/mme-7.csv", "mme-7.csv"),
+            columns=("mmeid", "s.year", "s.month", "e.year", "e.month", *MME_FLAGS, *MME_STATES),
+            int_columns=("s.year", "s.month", "e.year", "e.month", *MME_FLAGS),
+            required=("mmeid", "s.year", "e.year", *MME_FLAGS),
+            citation="D'Orazio, Vito and Kevin Galambos. 2021. Multinational Military Exercises, 1980-2010. "
+            "Harvard Dataverse, V7. doi:10.7910/DVN/KHFODX.",
+            versions=(Version("7", "e6356ed4b8569133841723ad4bc6fe436b49b28570dd721940d61edb771d8719", (1980, 2010),
+                              content="ad57355bf411f352cad57d7af6025114e72ef9420db14b079b12630b831c2c74"),),
+            year_columns=("s.year", "e.year"),
+            year_bounds=(1945, LATEST_YEAR),
+            coverage_columns=("s.year", "e.year"),
+            # MMEID repeats for three pairs of different exercises in v7; with the start year it is unique
+            row_key=("mmeid", "s.year"),
+            bounds={**{f: FLAG for f in MME_FLAGS}, "s.month": MONTH, "e.month": MONTH},
+            # three v7 exercises end a month before they start within one year: only years are ordered
+            order=((("s.year",), ("e.year",)),),
+            # participant columns are names; one holding only "-9" must stay text
+            text_columns=("mmeid", *MME_STATES),
+        ),
     ]
 }
 
@@ -476,6 +500,7 @@ def find_file(source: Source, data_dirs: Path | list[Path]) -> Path:
 def _read_csv(path: Path, source: Source) -> pd.DataFrame:
     """Parse with pyarrow (multi-threaded; BOM and CRLF are handled); a line with the wrong
     number of fields (a truncated or damaged file) is an error naming the line."""
+    _sniff(path)
     try:  # the header only (bad rows are reported by the full read below)
         with pacsv.open_csv(path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip")) as reader:
             header = list(reader.schema.names)
@@ -518,9 +543,40 @@ def _read_csv(path: Path, source: Source) -> pd.DataFrame:
             f"({len(bad)} such line(s)); the file is truncated or damaged - download it again. "
             f"Line text: {row.text[:80]!r}"
         )
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_binary(column.type):  # pyarrow falls back to bytes where text is not UTF-8
+            values = column.to_pylist()
+            row = next(i for i, v in enumerate(values) if v is not None and not _is_utf8(v))
+            raise SourceError(f"{path}: column '{name.strip().lower()}' is not UTF-8 text on line {row + 2} "
+                              f"({values[row][:40]!r}); save the file as UTF-8")
     frame = table.to_pandas()
     frame.columns = [c.strip().lower() for c in frame.columns]
     return frame[list(source.columns)]
+
+
+def _sniff(path: Path) -> None:
+    """Refuse binary files before parsing: the first 64 KiB must be UTF-8 text without NUL bytes."""
+    try:
+        with pa.input_stream(str(path), compression="detect") as stream:
+            head = stream.read(1 << 16)
+    except (pa.ArrowInvalid, OSError, EOFError) as exc:
+        raise _unreadable(path, exc) from exc
+    text_like = b"\x00" not in head
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text_like = text_like and exc.start >= len(head) - 3  # a character cut at the end of the sample
+    if not text_like:
+        raise SourceError(f"{path}: not a UTF-8 text CSV file (binary or other encoding in its first bytes); "
+                          "download the file again or save it as UTF-8 CSV")
+
+
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _unreadable(path: Path, exc: BaseException) -> SourceError:
@@ -530,6 +586,18 @@ def _unreadable(path: Path, exc: BaseException) -> SourceError:
         return SourceError(f"{path}: is a folder, not a CSV file")
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return SourceError(f"{path}: cannot be read as CSV ({text}); download the file again")
+
+
+def _show(value: object) -> str:
+    """A cell as the user wrote it (numpy scalars as plain numbers)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _date_part(value: object) -> str:
+    """A year, month or day as written (whole floats from columns with gaps as integers)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _line(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> tuple[int, int]:
@@ -556,7 +624,7 @@ def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
         if bad.any():
             line, n = _line(frame, bad)
             raise SourceError(f"{path}: column '{col}' must be numeric; line {line} holds "
-                              f"{frame[col].iloc[line - 2]!r} ({n} such value(s))")
+                              f"{_show(frame[col].iloc[line - 2])} ({n} such value(s))")
         numeric[col] = values
     for col in source.int_columns:
         values = numeric[col]
@@ -564,7 +632,7 @@ def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
         if frac.any():
             line, n = _line(frame, frac)
             raise SourceError(f"{path}: column '{col}' must hold whole numbers; line {line} holds "
-                              f"{values.iloc[line - 2]!r} ({n} such value(s))")
+                              f"{_show(values.iloc[line - 2])} ({n} such value(s))")
     lo, hi = source.year_bounds[0], min(source.year_bounds[1], LATEST_YEAR)
     for col in source.year_columns:
         years = numeric[col]
@@ -579,7 +647,7 @@ def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
         bad = values.notna() & ((values < low) | (values > high))
         if bad.any():
             line, n = _line(frame, bad)
-            raise SourceError(f"{path}: column '{col}' holds {values.iloc[line - 2]!r} on line {line}, outside "
+            raise SourceError(f"{path}: column '{col}' holds {_show(values.iloc[line - 2])} on line {line}, outside "
                               f"its range {low}-{high} ({n} such value(s))")
     for start, end in source.order:
         first, last = _date_key(frame, start, end=False), _date_key(frame, end, end=True)
@@ -588,8 +656,8 @@ def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
             line, n = _line(frame, bad)
             row = frame.iloc[line - 2]
             raise SourceError(f"{path}: line {line} ends before it starts: {'/'.join(end)} = "
-                              f"{'/'.join(str(row[c]) for c in end)} is before {'/'.join(start)} = "
-                              f"{'/'.join(str(row[c]) for c in start)} ({n} such row(s))")
+                              f"{'/'.join(_date_part(row[c]) for c in end)} is before {'/'.join(start)} = "
+                              f"{'/'.join(_date_part(row[c]) for c in start)} ({n} such row(s))")
     if source.row_key:
         dupes = frame.duplicated(list(source.row_key), keep=False)
         if dupes.any():
@@ -716,7 +784,7 @@ def _coverage_from_data(frame: pd.DataFrame, source: Source) -> tuple[tuple[int,
                  f"{min(source.year_bounds[1], LATEST_YEAR)}")
 
 
-def check_codes(loaded: Loaded, states: Loaded, last_year: int) -> list[str]:
+def check_codes(loaded: Loaded, states: Loaded, first_year: int, last_year: int) -> list[str]:
     """Cross-check COW codes and completeness against the state system; return warnings' texts.
 
     Codes never in the state system (except the source's declared ``non_state_codes``) and
@@ -742,7 +810,8 @@ def check_codes(loaded: Loaded, states: Loaded, last_year: int) -> list[str]:
         from .keys import expand_years
 
         end = min(states.coverage[1], loaded.coverage[1], last_year)
-        idx, years = expand_years(members["styear"].to_numpy(dtype=int),
+        start = max(first_year, loaded.coverage[0])
+        idx, years = expand_years(np.maximum(members["styear"].to_numpy(dtype=int), start),
                                   np.minimum(members["endyear"].to_numpy(dtype=int), end))
         expected = pd.MultiIndex.from_arrays([members["ccode"].to_numpy(dtype=int)[idx], years])
         have = pd.MultiIndex.from_arrays([pd.to_numeric(frame["ccode"]).to_numpy(dtype=int),
@@ -752,7 +821,7 @@ def check_codes(loaded: Loaded, states: Loaded, last_year: int) -> list[str]:
             per_state = pd.Series(absent.get_level_values(1)).groupby(absent.get_level_values(0)).agg(["size", "min", "max"])
             listed = "; ".join(f"{c}: {r['size']} year(s) {r['min']}-{r['max']}" for c, r in per_state.head(8).iterrows())
             messages.append(
-                f"{loaded.path}: {len(absent)} member state-year(s) of the COW state system (to {end}) have no row, "
+                f"{loaded.path}: {len(absent)} member state-year(s) of the COW state system ({start}-{end}) have no row, "
                 f"in {len(per_state)} state(s) ({listed}{' ...' if len(per_state) > 8 else ''}); their values stay missing"
             )
     return messages

@@ -52,7 +52,7 @@ class BuildContext:
         if key not in self.loaded:
             loaded = load(key, self.data_dirs, self.paths.get(key))
             if key != "states" and (loaded.source.code_columns or loaded.source.complete):
-                for message in check_codes(loaded, self.source("states"), self.end):
+                for message in check_codes(loaded, self.source("states"), self.start, self.end):
                     warnings.warn(message, SourceWarning, stacklevel=2)
             self.loaded[key] = loaded
         return self.loaded[key]

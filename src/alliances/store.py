@@ -39,6 +39,8 @@ from .sources import REGISTRY
 
 META_PREFIX = "alliances."
 MANIFEST = "build.json"
+# Page checksums let readers detect damaged data pages instead of returning wrong values.
+WRITE_OPTIONS = {"compression": "zstd", "row_group_size": 1 << 20, "write_page_checksum": True}
 TABLE_FILES = {"dyad_years": "dyad_years.parquet", "agreement_dyads": "agreement_dyads.parquet",
                "agreements": "agreements.parquet"}
 
@@ -65,7 +67,7 @@ def _table(frame: pd.DataFrame, columns: list[Column], name: str, build_meta: di
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     """Write to a temporary file in the target directory, then rename over the target."""
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+        pq.write_table(table, tmp, **WRITE_OPTIONS)
 
 
 def build_id(metadata: dict) -> str:
@@ -100,7 +102,7 @@ def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[s
         staged_paths = {name: stack.enter_context(staged(path)) for name, path in paths.items()}
         manifest_tmp = stack.enter_context(staged(out / MANIFEST))
         for name, table in tables.items():
-            pq.write_table(table, staged_paths[name], compression="zstd", row_group_size=1 << 20)
+            pq.write_table(table, staged_paths[name], **WRITE_OPTIONS)
         manifest_tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         # The manifest goes first: from here on, a file not yet renamed is refused as stale.
         commit(manifest_tmp, out / MANIFEST)
@@ -170,7 +172,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tup
         if unknown:
             raise PanelError(f"{path}: no column(s) {', '.join(unknown)}; see `alliances inspect {path}`")
     try:
-        frame = pd.read_parquet(path, columns=columns)
+        frame = pd.read_parquet(path, columns=columns, page_checksum_verification=True)
     except PermissionError as exc:
         raise OutputError(f"cannot read {path}: permission denied; make it readable (chmod u+r)") from exc
     except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...

@@ -22,11 +22,14 @@ from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_c
 from .context import MISSING, BuildContext
 from .cow_alliance import add_cow_alliance
 from .errors import PanelError
+from .events import add_user_events
+from .exercises import add_exercises
 from .geography import add_geography, capital_years
 from .outcomes import add_onset_agreements, add_outcomes
 from .panel import dyad_years, to_directed
 from .power import add_power
 from .regime import add_regime
+from .similarity import add_similarity
 from .threat import add_threat
 from .ties import add_ties, orient
 
@@ -54,11 +57,13 @@ def run(
     data_dir: str | os.PathLike | None = None,
     paths: dict[str, str | os.PathLike] | None = None,
     progress: Progress | None = None,
+    events: str | os.PathLike | None = None,
 ) -> Build:
     """Build the dyad-year panel, the agreement-dyad table and the agreement table.
 
     ``paths`` maps source keys (see ``alliances.sources.REGISTRY``) to explicit files, for
     example ``{"atop_members": "atop5_1m.csv"}``; other sources come from ``data_dir``.
+    ``events`` is a user-supplied events CSV (``alliances.events``), kept in its own columns.
     """
     say = progress or (lambda _msg: None)
     ctx = BuildContext(start=int(start), end=int(end), directed=bool(directed),
@@ -79,10 +84,15 @@ def run(
     panel = add_regime(panel, ctx)
     say("COW formal alliances (robustness source)")
     panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
+    say("joint military exercises (MME)")
+    panel = add_exercises(panel, ctx)  # symmetric: added once per undirected dyad
     if ctx.directed:
         say("directed dyads (both orders)")
         panel = to_directed(panel)
     panel = orient(panel, ctx.directed)
+    say("alliance-portfolio similarity (S, kappa, tau-b)")
+    panel = add_similarity(panel, ctx.directed)
+    panel, user_events = add_user_events(panel, events, ctx.start, ctx.end)
     say("onsets and durations")
     panel = add_outcomes(panel, ctx.coverage_end("atop_members"))
     panel = add_onset_agreements(panel, agreement_years, ctx.directed)
@@ -93,6 +103,8 @@ def run(
     say("agreement table")
     table = conform(agreement_table(ctx, panel), agreement_columns(), "agreements")
     meta = build_metadata(ctx, panel)
+    if user_events is not None:
+        meta["user_events"] = user_events
     return Build(panel, agreements, meta, table)
 
 

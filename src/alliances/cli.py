@@ -100,6 +100,8 @@ def build(
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("datasets"),
     source: Annotated[Optional[list[str]], typer.Option(
         "--source", help="use this file for one source, KEY=PATH (e.g. atop_members=atop5_1m.csv); repeatable")] = None,
+    events: Annotated[Optional[Path], typer.Option(
+        help="user-supplied events CSV (ccode1, ccode2, year, kind, count, source, note), kept in its own columns")] = None,
 ) -> None:
     """Build dyad_years.parquet, agreement_dyads.parquet and agreements.parquet (written atomically)."""
     from .build import run
@@ -114,7 +116,7 @@ def build(
                 status.update(msg)
 
             result = run(start=start, end=end, directed=directed, data_dir=data_dir,
-                         paths=_parse_sources(source), progress=say)
+                         paths=_parse_sources(source), progress=say, events=events)
             say("writing Parquet")
             paths = write_build(result, out_dir)
     for w in caught:

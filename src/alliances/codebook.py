@@ -49,11 +49,13 @@ def pair(stem: str, dtype: str, description: str, **kw) -> list[Column]:
 
 def dyad_year_columns() -> list[Column]:
     """All columns of ``dyad_years.parquet`` in their output order."""
-    from . import cow_alliance, geography, outcomes, panel, power, regime, threat, ties
+    from . import cow_alliance, events, exercises, geography, outcomes, panel, power, regime, similarity, threat, ties
 
     cols: list[Column] = []
-    for module in (panel, ties, outcomes, cow_alliance, power, geography, threat, regime):
+    for module in (panel, ties, outcomes, cow_alliance, power, geography, threat, regime, similarity, exercises):
         cols.extend(module.COLUMNS)
+    cols.extend(exercises.ONSET_COLUMNS)
+    cols.extend(events.COLUMNS)
     cols.extend(panel.TRAILING_COLUMNS)
     names = [c.name for c in cols]
     dupes = {n for n in names if names.count(n) > 1}

@@ -63,6 +63,8 @@ class Plan:
     validate_spec: str | None = None
     validate_estimators: tuple[str, ...] = ()
     validate_options: tuple[tuple[str, object], ...] = ()
+    events: Path | None = None
+    behaviour_specs: tuple[str, ...] = ()
 
 
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
@@ -99,7 +101,19 @@ def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
         robust_periods=tuple(rob.get("period_effects", ["none", "decade"])),
         validate_spec=val.get("spec"), validate_estimators=tuple(val.get("estimators", [])),
         validate_options=tuple(sorted((k, v) for k, v in val.items() if k in ("first_origin", "step", "horizon", "eras"))),
+        events=_events_path(path, raw.get("events")),
+        behaviour_specs=tuple(s for s in raw.get("behaviour", {}).get("specs", []) if s in names),
     )
+
+
+def _events_path(plan_path: Path, value: str | None) -> Path | None:
+    """The plan's user-supplied events file (relative to the plan's folder)."""
+    if value is None:
+        return None
+    events = plan_path.parent / value
+    if not events.is_file():
+        raise AlliancesError(f"{plan_path}: events file {events} does not exist")
+    return events
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -188,7 +202,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     plan = load_plan(plan_path)
     out = Path(out_dir)
     say(f"build {start}-{end}")
-    built = run(start=start, end=end, data_dir=data_dir, progress=say)
+    built = run(start=start, end=end, data_dir=data_dir, progress=say, events=plan.events)
     paths = write_build(built, datasets_dir)
     panel_path = paths["dyad_years"]
     panel_sha = sha256_file(panel_path)
@@ -272,18 +286,36 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         with threadpool_limits(limits=1):
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
                                           plan.horizon, out / "china_russia", figures=figures)
+    behaviour = _behaviour(built.panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
     say("great-power agreement census")
     ctx = BuildContext(start=start, end=end, data_dir=data_dir)
     census = run_census(ctx)
     write_tables(census, out / "census")
 
     report = render_report(built.metadata, plan, fits, failures, robust, pred_frames, census,
-                           grid=grid_table, models=models_table, validation=validation, sources=sources)
+                           grid=grid_table, models=models_table, validation=validation, sources=sources,
+                           behaviour=behaviour)
     write_text_atomic(out / "REPORT.md", report)
     manifest = build_manifest(out, built.metadata, plan, specs, panel_sha, plan_path)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest
+
+
+def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: bool) -> list[str]:
+    """The dyad's exercises and portfolio similarity against same-year groups (table, figure, report lines)."""
+    from .behaviour import compare_dyad, figure, report_lines, user_counts
+    from .predict import parse_dyad
+
+    a, b = parse_dyad(plan.dyad, panel)
+    table = compare_dyad(panel, a, b)
+    user = user_counts(plan.events, a, b) if plan.events is not None else None
+    write_tables({"behaviour": table, **({"user_events": user} if user is not None else {})}, out / "tables")
+    first = panel.loc[(panel["ccode1"] == min(a, b)) & (panel["ccode2"] == max(a, b)), ["stateabb1", "stateabb2"]].iloc[0]
+    label = f"{first['stateabb1']}-{first['stateabb2']} ({min(a, b)}-{max(a, b)})"
+    if figures:
+        figure(table, user, out / "figures" / "behaviour", label)
+    return report_lines(table, user, fits, label)
 
 
 def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
@@ -495,7 +527,7 @@ def validation_sentence(scores: pd.DataFrame) -> str:
 
 def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robust: pd.DataFrame,
                   pred: dict, census: dict, *, grid: pd.DataFrame | None = None, models: pd.DataFrame | None = None,
-                  validation=None, sources: pd.DataFrame | None = None) -> str:
+                  validation=None, sources: pd.DataFrame | None = None, behaviour: list[str] | None = None) -> str:
     """REPORT.md: the answer first, then where the events come from, what predicts onsets and how
     robustly, how well the models forecast, China-Russia in detail, the census and the extensions."""
     params = build_meta["parameters"]
@@ -631,6 +663,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
             lines += [f"- {r.model}: {_fmt(r.survival, 3)} [{_fmt(r.survival_lo, 3)}, {_fmt(r.survival_hi, 3)}]"
                       for r in horizon.itertuples()]
             lines.append("")
+    lines += behaviour or []
     gp = census["census"]
     row = gp[(gp["great_powers"] == ">=2 great powers") & (gp["era"] == "all eras")]
     pacts = census["great_power_pacts"]

@@ -41,6 +41,7 @@ OUTCOMES: dict[str, str | None] = {
     **{f"{k}_onset{v}": f"{st}{v}" for v in VARIANTS for k, st in _STATUS.items()},
     **{f"{k}_new{v}": None for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "cow_defense",
+    "mme_onset": "mme_active",
 }
 
 #: onset outcome -> duration column used for the time controls (years since last tie).
@@ -48,6 +49,7 @@ DURATION: dict[str, str] = {
     **{f"{k}_onset{v}": f"{d}{v}" for v in VARIANTS for k, d in _DURATION.items()},
     **{f"{k}_new{v}": f"{_DURATION[k]}{v}" for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "years_since_cow_defense",
+    "mme_onset": "mme_duration",
 }
 
 RISK_SETS = ("auto", "not_tied_last_year", "all")

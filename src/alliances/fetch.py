@@ -80,6 +80,9 @@ FETCHABLE: dict[str, Fetchable] = {f.key: f for f in [
     Fetchable("lsthreat", "https://github.com/joshuaalley/arms-allies/raw/45cdfde/data/leeds-savun-threat.csv",
               "threat/leeds-savun-threat.csv",
               sha256="faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", version="2007"),
+    # MME v7 as kept in the troopdata R package's data-raw folder (the bundled copy's origin)
+    Fetchable("mme", "https://github.com/meflynn/troopdata/raw/788b374/data-raw/mme_v7.csv", "exercises/mme-7.csv",
+              sha256="e6356ed4b8569133841723ad4bc6fe436b49b28570dd721940d61edb771d8719", version="7"),
 ]}
 
 

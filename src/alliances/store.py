@@ -230,6 +230,9 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
             frame[col] = frame[col].map(lambda v: "" if v is None else ";".join(str(int(x)) for x in v))
         elif frame[col].dtype == bool:
             frame[col] = frame[col].astype("int8")
+        elif pd.api.types.is_string_dtype(frame[col]) and str(frame[col].dtype) != "category":
+            # text (missing as ""): Stata cannot store an all-null text column
+            frame[col] = frame[col].astype("string").fillna("").astype(object)
         elif str(frame[col].dtype).startswith("date32") or frame[col].dtype == object:
             frame[col] = frame[col].astype(str).replace({"None": "", "NaT": ""})
     target = Path(out) if out is not None else Path(path).with_suffix(f".{fmt}")

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .atomic import atomic_path, commit, remove_stale, staged
@@ -215,6 +217,27 @@ def codebook_markdown() -> str:
     return dy + "\n" + ag + "\n" + tb
 
 
+def _csv_table(path: str | os.PathLike) -> pa.Table:
+    """The Parquet table with CSV-ready columns: lists joined with ';', categories as their
+    labels, booleans as 0/1; nulls stay empty cells."""
+    read_metadata(path)  # the same checks as every reader (manifest, alliances metadata)
+    try:
+        table = pq.read_table(path, page_checksum_verification=True)
+    except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...
+        raise PanelError(f"{path}: damaged Parquet file ({_first_line(exc)}); rebuild it with `alliances build`") from exc
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            column = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ";")
+        elif pa.types.is_dictionary(kind):
+            column = pc.cast(column, pa.string())
+        elif pa.types.is_boolean(kind):
+            column = pc.cast(column, pa.int8())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
 def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLike | None = None) -> Path:
     """Write a built Parquet file as CSV or Stata ``.dta`` (atomically).
 
@@ -224,6 +247,12 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
     """
     if fmt not in ("csv", "dta"):
         raise UsageError(f"--format must be csv or dta, got {fmt!r}")
+    target = Path(out) if out is not None else Path(path).with_suffix(f".{fmt}")
+    if fmt == "csv":  # Arrow's multi-threaded writer, column by column: no pandas round trip
+        table = _csv_table(path)
+        with atomic_path(target) as tmp:
+            pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        return target
     frame, meta = read_table(path)
     for col in frame.columns:
         if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
@@ -235,17 +264,13 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
             frame[col] = frame[col].astype("string").fillna("").astype(object)
         elif str(frame[col].dtype).startswith("date32") or frame[col].dtype == object:
             frame[col] = frame[col].astype(str).replace({"None": "", "NaT": ""})
-    target = Path(out) if out is not None else Path(path).with_suffix(f".{fmt}")
     with atomic_path(target) as tmp:
-        if fmt == "csv":
-            frame.to_csv(tmp, index=False, lineterminator="\n")
-        else:
-            labels = {c["name"]: c["description"][:80] for c in meta["codebook"]}
-            for col in frame.columns:
-                if str(frame[col].dtype) == "category" and col not in ("tie",):
-                    frame[col] = frame[col].astype(str)
-                if str(frame[col].dtype) in NULLABLE_INTS:
-                    frame[col] = frame[col].astype("float64")
-            frame.to_stata(tmp, write_index=False, version=118, variable_labels=labels,
-                           data_label=f"alliances {meta['build']['version']} {meta['table']}"[:80])
+        labels = {c["name"]: c["description"][:80] for c in meta["codebook"]}
+        for col in frame.columns:
+            if str(frame[col].dtype) == "category" and col not in ("tie",):
+                frame[col] = frame[col].astype(str)
+            if str(frame[col].dtype) in NULLABLE_INTS:
+                frame[col] = frame[col].astype("float64")
+        frame.to_stata(tmp, write_index=False, version=118, variable_labels=labels,
+                       data_label=f"alliances {meta['build']['version']} {meta['table']}"[:80])
     return target

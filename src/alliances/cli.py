@@ -291,6 +291,26 @@ def replicate(
 
 
 @command
+def multiverse(
+    plan: Annotated[Path, typer.Argument(help="a multiverse plan (.toml), e.g. analyses/multiverse.toml")],
+    out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("analyses/output/multiverse"),
+    panel_path: Annotated[Optional[Path], typer.Option(
+        "--panel", help="panel built by `alliances build` (default: the plan's [panels], else datasets/dyad_years.parquet)")] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="worker processes of the local Dask cluster (1: in-process)")] = 2,
+    scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
+    figures: Annotated[bool, typer.Option("--figures/--no-figures", help="specification-curve figures")] = True,
+) -> None:
+    """Fit every combination of a plan's choices (Dask tasks); one tidy Parquet of estimates and
+    predictions, specification curves and MULTIVERSE.md."""
+    from .multiverse import run_multiverse
+
+    t0 = time.perf_counter()
+    frame = run_multiverse(plan, out_dir, panel_path, jobs, scheduler, figures, progress=_log)
+    console.log(f"multiverse done in {time.perf_counter() - t0:.1f} s")
+    out.print(f"{frame['spec_id'].nunique()} specifications: {out_dir / 'multiverse.parquet'}, {out_dir / 'MULTIVERSE.md'}")
+
+
+@command
 def census(
     data_dir: DataDir = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for census.csv/.md and great_power_pacts.csv/.md")] = Path("analyses/output/census"),

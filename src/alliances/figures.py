@@ -287,3 +287,50 @@ def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_column
                f"Triangle: expected number of events ({expected:,.1f}) counted from the right.")
     ax.set_title(f"{title}\n{textwrap.fill(caption, 120)}", fontsize=9, loc="left")
     return _save_stem(fig, path_stem, source)
+
+
+def specification_curve(frame: pd.DataFrame, term: str, path_stem: str | os.PathLike, dyad: str = "",
+                        year: int | None = None) -> list[Path]:
+    """Specification curve (Simonsohn, Simmons and Nelson 2020): one term's estimate in every
+    specification of a multiverse, sorted, with 95% intervals; below, which choice each
+    specification made. ``term = "probability"`` plots the dyad's predicted probability."""
+    if term == "probability":
+        rows = frame[frame["quantity"] == "probability"].dropna(subset=["estimate"])
+        title = f"Predicted onset probability, {dyad} in {year}, across specifications"
+        ylabel = "probability (95% simulation interval)"
+    else:
+        rows = frame[(frame["quantity"] == "coefficient") & (frame["term"] == term)]
+        title = f"Coefficient of {term.replace('_', ' ')} across specifications"
+        ylabel = "coefficient (95% interval)"
+    choice_cols = [c for c in frame.columns if c not in {"spec_id", "quantity", "term", "estimate", "std_error",
+                                                           "p_value", "conf_low", "conf_high", "nobs", "n_events",
+                                                           "error"} and frame[c].nunique() > 1]
+    rows = rows.sort_values(["estimate", "spec_id"], ignore_index=True)
+    x = np.arange(len(rows))
+    labels = [(c, v) for c in choice_cols for v in sorted(frame[c].dropna().unique())]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4 + 0.22 * len(labels)), sharex=True,
+                                      gridspec_kw={"height_ratios": (3, max(1, 0.25 * len(labels)))})
+    if "p_value" in rows and term != "probability":
+        sig = rows["p_value"] < 0.05
+        colors = np.where(sig & (rows["estimate"] > 0), "#0072B2", np.where(sig, "#D55E00", "#999999"))
+    else:
+        colors = np.full(len(rows), "#0072B2")
+    top.vlines(x, rows["conf_low"], rows["conf_high"], colors=colors, lw=0.8, alpha=0.7)
+    top.scatter(x, rows["estimate"], c=colors, s=10, zorder=3)
+    if term != "probability":
+        top.axhline(0, color="black", lw=0.6)
+        top.text(0.01, 0.97, "blue: positive, p < 0.05; orange: negative, p < 0.05; grey: p >= 0.05",
+                 transform=top.transAxes, va="top", fontsize=7)
+    top.set_title(title, fontsize=10)
+    top.set_ylabel(ylabel)
+    top.grid(alpha=0.3)
+    for i, (col, value) in enumerate(labels):
+        on = (rows[col] == value).to_numpy()
+        bottom.scatter(x[on], np.full(on.sum(), i), marker="|", color="black", s=40)
+    bottom.set_yticks(range(len(labels)), [f"{c.replace('_', ' ')}: {v}" for c, v in labels], fontsize=7)
+    bottom.set_ylim(-0.5, len(labels) - 0.5)
+    bottom.invert_yaxis()
+    bottom.set_xlabel("specifications, sorted by estimate")
+    source = (f"Source: alliances {__version__} multiverse; intervals: 95% from each specification's covariance "
+              "(coefficients) or the plan's coefficient draws (probability).")
+    return _save_stem(fig, path_stem, source)

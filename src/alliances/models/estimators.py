@@ -19,6 +19,7 @@ the facts about each estimator live in :mod:`.catalog`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -479,8 +480,17 @@ def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:
     return None
 
 
+def design_key(spec: Spec, estimator: str, also_clusters: Iterable[str] = ()) -> str:
+    """Identity of the design :func:`fit` builds for ``spec``, ``estimator`` and ``also_clusters``:
+    fits with the same key can share one design (other estimators, clusterings, names)."""
+    e = estimator_info(estimator)
+    agreement = any("agreement" in c for c in (spec.cluster, *also_clusters))
+    fields = {k: v for k, v in spec.to_dict().items() if k not in ("name", "cluster")}
+    return json.dumps([fields, agreement, e.intercept, e.period_effects, estimator == "mlogit"], sort_keys=True)
+
+
 def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha256: str | None = None,
-        also_clusters: Iterable[str] = ()) -> Results:
+        also_clusters: Iterable[str] = (), design: Design | None = None) -> Results:
     """Fit one onset model.
 
     Parameters
@@ -493,6 +503,8 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
         ``panel.attrs["panel_sha256"]`` when present).
     also_clusters : other clustering options to compute from the same fit; read them with
         ``Results.with_cluster(option)`` (one fit serves a whole robustness grid).
+    design : a design built before for the same :func:`design_key` (shared across fits, as the
+        multiverse does); built here when None.
     """
     estimator_info(estimator)
     if not isinstance(spec, Spec):
@@ -505,7 +517,8 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
     agreement = next((c for c in also if "agreement" in c), None)
     if agreement and "agreement" not in spec.cluster:  # the design must carry the onsets' agreements
         design_spec = dataclasses.replace(spec, cluster=agreement)
-    design = design_for(panel, design_spec, estimator)
+    if design is None:
+        design = design_for(panel, design_spec, estimator)
     alt: dict = {}
     t1, t2 = _ALSO.set(also), _ALT.set(alt)
     try:

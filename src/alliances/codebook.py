@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -77,10 +76,6 @@ def agreement_columns() -> list[Column]:
 
 
 NULLABLE_INTS = ("Int8", "Int16", "Int32")  # pandas nullable integer dtypes used in the declarations
-
-
-def to_frame(columns: list[Column]) -> pd.DataFrame:
-    return pd.DataFrame([c.as_dict() for c in columns])
 
 
 def to_markdown(columns: list[Column], title: str, registry: dict, intro: str = "") -> str:

@@ -444,7 +444,7 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     panel the two orders of a dyad get the same values. States are the panel's members in
     each year, weighted by their CINC (NMC).
     """
-    from .keys import lookup, year_key
+    from .keys import year_key
 
     c1 = panel["ccode1"].to_numpy(dtype=np.int64)
     c2 = panel["ccode2"].to_numpy(dtype=np.int64)
@@ -455,12 +455,15 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     if directed:  # either order's pledges: the higher level of the two rows
         levels = levels.groupby(["ccode1", "ccode2", "year"], as_index=False, sort=False)["level"].max()
     levels = levels[levels["level"] > 0]
-    members = pd.DataFrame({"ccode": np.r_[c1, c2], "year": np.r_[year, year],
-                            "cinc": np.r_[panel["cinc1"].to_numpy(dtype=float), panel["cinc2"].to_numpy(dtype=float)]})
-    members = members.drop_duplicates(["ccode", "year"])
+    codes, years = np.r_[c1, c2], np.r_[year, year]
+    _, first = np.unique(codes * 10000 + years, return_index=True)  # one row per state-year
+    cinc = np.r_[panel["cinc1"].to_numpy(dtype=float), panel["cinc2"].to_numpy(dtype=float)]
+    members = pd.DataFrame({"ccode": codes[first], "year": years[first], "cinc": cinc[first]})
     sim = portfolio_similarity(levels, members, weight="cinc")
     keys = year_key(sim["ccode1"].to_numpy() * 1000 + sim["ccode2"].to_numpy(), sim["year"].to_numpy())
-    target = year_key(lo * 1000 + hi, year)
+    pos = pd.Index(keys).get_indexer(year_key(lo * 1000 + hi, year))  # every panel dyad-year is a member pair
+    if (pos < 0).any():
+        raise PanelError("portfolio similarity: a panel dyad-year is not a pair of that year's members")
     for column, measure in _PANEL.items():
-        panel[column] = lookup(target, keys, sim[measure].to_numpy())
+        panel[column] = sim[measure].to_numpy()[pos]
     return panel

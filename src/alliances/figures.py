@@ -1,7 +1,8 @@
 """Figures of predictions (matplotlib, PNG and SVG), readable without the text.
 
 Each figure has a title naming the dyad and outcome, labelled axes with units, and a
-source line. Files carry no creation date, so reruns give the same bytes (with the same
+source line. No backend is forced at import (matplotlib picks Agg where there is no
+display); every figure is closed after it is saved and none is shown. Files carry no creation date, so reruns give the same bytes (with the same
 matplotlib version).
 """
 
@@ -13,15 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from . import __version__  # noqa: E402
-from .metrics import _check as _check_forecasts  # noqa: E402
-from .report import outcome_words  # noqa: E402
+from . import __version__
+from .metrics import _check as _check_forecasts
+from .report import outcome_words
 
 TIE_COLORS = {"alliance": "#d9d9d9", "alignment": "#ececec", "coordination": "#f6f6f6"}
 SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0, states and majors, "

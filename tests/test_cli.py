@@ -32,7 +32,12 @@ def test_inspect_dyad_by_code_and_by_abbreviation(built):
     assert "dyad 365-710: 33 rows" in by_code.output
     assert by_code.output == by_abb.output
     assert "[3755, 4810, 4980, 6020]" in by_code.output
-    assert "atop_members" in by_code.output and "carry_forward" in by_code.output
+    assert "carry_forward" not in by_code.output  # provenance only when asked
+    chosen = runner.invoke(app, ["inspect", path, "--dyad", "CHN-RUS", "--columns", "tie,portfolio_s", "--provenance"])
+    assert chosen.exit_code == 0, chosen.output
+    assert "atop_members" in chosen.output and "carry_forward" in chosen.output
+    table = chosen.output.split("rows\n", 1)[1].splitlines()
+    assert table[0].split() == ["year", "tie", "portfolio_s"] and len(table) == 34
 
 
 def test_inspect_column_and_errors(built):

@@ -133,11 +133,17 @@ def inspect(
     path: Annotated[Path, typer.Argument(help="a Parquet file written by `alliances build`")],
     column: Annotated[Optional[str], typer.Option(help="show this column's codebook entry and summary")] = None,
     dyad: Annotated[Optional[str], typer.Option(help="show the rows of one dyad, e.g. 365-710")] = None,
+    columns: Annotated[Optional[str], typer.Option(
+        help="comma-separated columns shown with --dyad, e.g. tie,alliance_onset,portfolio_s")] = None,
+    provenance: Annotated[bool, typer.Option("--provenance", help="also list every input and the rule past its coverage")] = False,
 ) -> None:
-    """Schema, provenance, codebook, row counts, and the rows of one dyad."""
+    """A short header, then the columns, one column's codebook entry, or the rows of one dyad."""
     from .inspect import describe
 
-    typer.echo(describe(path, column=column, dyad=dyad))
+    names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    if columns is not None and not names:
+        raise UsageError(f"--columns names no column: {columns!r}")
+    typer.echo(describe(path, column=column, dyad=dyad, columns=names, provenance=provenance))
 
 
 @command

@@ -38,27 +38,43 @@ def parse_dyad(text: str, frame: pd.DataFrame | None = None) -> tuple[int, int]:
     return min(codes), max(codes)
 
 
-def describe(path: str | os.PathLike, column: str | None = None, dyad: str | None = None) -> str:
+def _unknown(path, names: list[str], book: dict) -> PanelError:
+    hints = []
+    for name in names:
+        close = difflib.get_close_matches(name, list(book), n=3)
+        hints.append(f"{name!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return PanelError(f"{path}: no column {'; '.join(hints)}")
+
+
+def describe(path: str | os.PathLike, column: str | None = None, dyad: str | None = None,
+             columns: list[str] | None = None, provenance: bool = False) -> str:
+    """A short header (table, rows, columns, version, years); with ``provenance`` every input's
+    file, version, coverage and hash and the rule past each source's coverage; ``column``: its
+    codebook entry and a summary; ``dyad``: its rows, with ``columns`` (default: a view of the
+    ties, onsets, power and threat); without ``column`` or ``dyad`` the list of columns."""
     meta = read_metadata(path)
     build = meta["build"]
     schema = pq.read_schema(path)
     book = {c["name"]: c for c in meta["codebook"]}
+    params = build["parameters"]
     lines = [f"{path}: table {meta['table']}, {pq.ParquetFile(path).metadata.num_rows:,} rows, "
-             f"{len(schema.names)} columns; alliances {build['version']}",
-             "parameters: " + ", ".join(f"{k}={v}" for k, v in build["parameters"].items()
-                                       if k in ("start", "end", "directed"))]
-    lines.append("inputs:")
-    for src in build["inputs"]:
-        lines.append(f"  {src['source']:<14} {src['file']:<45} v{src['version']:<10} "
-                     f"{src['coverage'][0]}-{src['coverage'][1]}  sha256 {src['sha256'][:16]}")
-    lines.append("past coverage:")
-    for key, ext in build["extensions"].items():
-        lines.append(f"  {key:<14} after {ext['coverage_end']}: {ext['rule']}"
-                     + (f" ({ext['note']})" if ext.get("note") else ""))
+             f"{len(schema.names)} columns; alliances {build['version']}, years {params.get('start')}-"
+             f"{params.get('end')}{', directed' if params.get('directed') else ''}, build {build.get('build_id', '-')}"]
+    if provenance:
+        lines.append("inputs:")
+        for src in build["inputs"]:
+            lines.append(f"  {src['source']:<14} {src['file']:<45} v{src['version']:<10} "
+                         f"{src['coverage'][0]}-{src['coverage'][1]}  sha256 {src['sha256'][:16]}")
+        lines.append("past coverage:")
+        for key, ext in build["extensions"].items():
+            lines.append(f"  {key:<14} after {ext['coverage_end']}: {ext['rule']}"
+                         + (f" ({ext['note']})" if ext.get("note") else ""))
+        if build.get("user_events"):
+            ev = build["user_events"]
+            lines.append(f"user events: {ev['file']} ({ev['rows']} rows, sources {', '.join(ev['sources'])})")
     if column is not None:
         if column not in book:
-            close = difflib.get_close_matches(column, list(book), n=5)
-            raise PanelError(f"{path}: no column {column!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else ""))
+            raise _unknown(path, [column], book)
         entry = book[column]
         values = read_table(path, [column])[0][column]
         lines += ["", f"column {column} ({entry['dtype']}, unit: {entry['unit'] or '-'})",
@@ -69,17 +85,24 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
             lines.append("  " + values.describe().to_string().replace("\n", "\n  "))
         elif values.dtype.kind in "biufO" or str(values.dtype) == "category":
             lines.append("  " + values.astype(str).value_counts().head(12).to_string().replace("\n", "\n  "))
-    else:
+    elif dyad is None:
         lines += ["", "columns:"]
         for name in schema.names:
             lines.append(f"  {name:<28} {book[name]['dtype']:<12} {book[name]['description'][:90]}")
     if dyad is not None:
-        frame = read_table(path)[0]
+        if columns:
+            missing = [c for c in columns if c not in book]
+            if missing:
+                raise _unknown(path, missing, book)
+            view = ["year", *[c for c in columns if c != "year"]]
+        else:
+            view = [c for c in DYAD_VIEW if c in book] if meta["table"] == "dyad_years" else list(schema.names)
+        keys = [c for c in ("ccode1", "ccode2", "stateabb1", "stateabb2") if c in book]
+        frame = read_table(path, list(dict.fromkeys([*keys, *view])))[0]
         a, b = parse_dyad(dyad, frame)
         rows = frame[(frame["ccode1"] == a) & (frame["ccode2"] == b)]
         if rows.empty:
             raise PanelError(f"{path}: no rows for dyad {a}-{b} (is each a COW system member in the panel's years?)")
-        view = [c for c in DYAD_VIEW if c in rows.columns] if meta["table"] == "dyad_years" else list(rows.columns)
         with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 400):
             lines += ["", f"dyad {a}-{b}: {len(rows)} rows", rows[view].to_string(index=False)]
     return "\n".join(lines)

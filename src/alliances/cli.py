@@ -160,7 +160,7 @@ def codebook(
 
 
 def _estimators(text: str) -> list[str]:
-    names = [e.strip() for e in text.split(",") if e.strip()]
+    names = [e.strip().lower() for e in text.split(",") if e.strip()]  # LOGIT and logit alike
     if not names:
         raise UsageError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
     return names
@@ -281,7 +281,7 @@ def replicate(
     datasets: Annotated[Path, typer.Option(help="where the built panel is written")] = Path("datasets"),
     start: Annotated[int, typer.Option(help="first year of the panel")] = 1816,
     end: Annotated[int, typer.Option(help="last year of the panel")] = 2022,
-    jobs: Annotated[int, typer.Option(help="Dask worker processes of the local cluster (1: run in-process)")] = 2,
+    jobs: Annotated[int, typer.Option(min=1, help="Dask worker processes of the local cluster (1: run in-process)")] = 2,
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     sims: Annotated[Optional[int], typer.Option(help="simulation draws (default: the plan's)")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
@@ -357,7 +357,7 @@ def export(
     """Export a built panel to CSV or Stata .dta (list columns joined with ';')."""
     from .store import export_panel
 
-    target = export_panel(path, fmt, out_path)
+    target = export_panel(path, fmt.lower(), out_path)
     out.print(str(target))
 
 

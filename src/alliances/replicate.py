@@ -29,7 +29,8 @@ import pandas as pd
 
 from . import __version__
 from .errors import AlliancesError
-from .report import markdown_table, outcome_words, write_tables, write_text_atomic
+from .models.results import STAR_LEGEND
+from .report import latex_table, markdown_table, outcome_words, write_tables, write_text_atomic
 
 Progress = Callable[[str], None]
 ID_COLUMNS = ["ccode1", "ccode2", "year", "dyad_id", "great_power_dyad", "conttype", "major1", "major2",
@@ -248,7 +249,12 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     write_tables(tables, out / "tables")
     for name, by_est in fits.items():
         comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
-        write_text_atomic(out / "tables" / f"compare_{name}.md", markdown_table(comp))
+        table = comp.set_index("term")
+        write_text_atomic(out / "tables" / f"compare_{name}.md",
+                          markdown_table(comp) + f"\n{STAR_LEGEND}.\n")
+        write_text_atomic(out / "tables" / f"compare_{name}.csv", table.to_csv(lineterminator="\n"))
+        write_text_atomic(out / "tables" / f"compare_{name}.tex",
+                          latex_table(table, f"Onset models of specification {name}", STAR_LEGEND + "."))
     robust = robustness_table(fits, plan)
     grid_rows = robustness_fits(grid_fits)
     grid_table = robustness_grid(grid_rows)

@@ -33,6 +33,25 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".4g") -> str:
     return "\n".join([head, rule, *body]) + "\n"
 
 
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+          "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: object) -> str:
+    return "".join(_LATEX.get(ch, ch) for ch in str(text))
+
+
+def latex_table(frame: pd.DataFrame, caption: str, note: str) -> str:
+    """A booktabs LaTeX table of ``frame`` (index as the first column) with a note below."""
+    cols = "l" + "r" * len(frame.columns)
+    head = " & ".join(["", *map(latex_escape, frame.columns)]) + r" \\"
+    body = [" & ".join([latex_escape(i), *map(latex_escape, row)]) + r" \\" for i, row in
+            zip(frame.index, frame.itertuples(index=False))]
+    return "\n".join([r"\begin{table}[htbp]", r"\centering", rf"\caption{{{latex_escape(caption)}}}",
+                      rf"\begin{{tabular}}{{{cols}}}", r"\toprule", head, r"\midrule", *body, r"\bottomrule",
+                      r"\end{tabular}", rf"\par\smallskip\footnotesize {latex_escape(note)}", r"\end{table}", ""])
+
+
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | os.PathLike) -> list[Path]:
     """Write each table as ``NAME.csv`` and ``NAME.md``; returns the paths written."""
     out = Path(out_dir)

@@ -340,13 +340,17 @@ def load(path: str | Path) -> Results:
     return Results.load(path)
 
 
+#: the significance stars of :func:`compare` (two-sided p-values of each column's own covariance)
+STAR_LEGEND = "* p < 0.05, ** p < 0.01, *** p < 0.001 (two-sided, each column's own covariance); standard errors in parentheses"
+
+
 def compare(results: Sequence[Results], names: Sequence[str] | None = None, *, digits: int = 3,
             stars: bool = True) -> pd.DataFrame:
     """Side-by-side table: coefficient with stars over its standard error in brackets.
 
     Rows are the union of parameter names (first-seen order) followed by the number of
-    observations, events and the covariance type; columns are ``names`` or
-    ``"<spec name> <estimator>"``.
+    observations, events, the outcome, its years and the covariance type; columns are
+    ``names`` or ``"<spec name> <estimator>"``. Stars: :data:`STAR_LEGEND`.
     """
     results = list(results)
     if not results:
@@ -366,7 +370,8 @@ def compare(results: Sequence[Results], names: Sequence[str] | None = None, *, d
                 col += [f"{b[t]:.{digits}f}{star}", f"({se[t]:.{digits}f})"]
             else:
                 col += ["", ""]
-        col += [str(r.nobs), str(r.n_events), r.outcome, r.cov_type.split(" (")[0]]
+        years = f"{r.years[0]}-{r.years[1]}" if r.years else ""
+        col += [str(r.nobs), str(r.n_events), r.outcome, years, r.cov_type.split(";")[0].split(" (")[0]]
         table[name] = col
-    index = [x for t in terms for x in (t, "")] + ["Observations", "Events", "Outcome", "Covariance"]
+    index = [x for t in terms for x in (t, "")] + ["Observations", "Events", "Outcome", "Years", "Covariance"]
     return pd.DataFrame(table, index=index)

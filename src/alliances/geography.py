@@ -26,8 +26,10 @@ COLUMNS = [
     Column("capdist_km", "float64", "great-circle (haversine, Earth radius 6371.0088 km) distance between the "
            "capitals in force at the end of the year", unit="km", sources=("capitals",)),
     Column("log_capdist", "float64", "log(1 + capdist_km)", unit="log km", sources=("capitals",)),
-    Column("mindist_km", "float64", "minimum distance between the two states' territories (CShapes 2.0), 0 if "
-           "contiguous; missing outside 1886-2019", unit="km", sources=("mindist",),
+    Column("mindist_km", "float64", "minimum distance between the two states' territories (CShapes 2.0), 0 where "
+           "their CShapes borders touch (CShapes and COW contiguity differ in dates and definitions: 428 COW "
+           "land-contiguous dyad-years have a positive distance); missing outside 1886-2019 and where CShapes has no "
+           "polygon for a state-year (mostly a state's entry year)", unit="km", sources=("mindist",),
            extension="missing past coverage (rule missing)"),
 ]
 

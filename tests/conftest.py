@@ -53,3 +53,25 @@ def atop_members(data_dir) -> pd.DataFrame:
 def dyad(frame: pd.DataFrame, a: int, b: int) -> pd.DataFrame:
     lo, hi = min(a, b), max(a, b)
     return frame[(frame["ccode1"] == lo) & (frame["ccode2"] == hi)].set_index("year")
+
+
+
+def _raw(rel: str, **read_csv):
+    """A session fixture reading one raw source file with plain pandas, for the tests' own
+    hand computations (never through the package's loader)."""
+
+    @pytest.fixture(scope="session")
+    def read(data_dir) -> pd.DataFrame:
+        return pd.read_csv(data_dir / rel, **read_csv)
+
+    return read
+
+
+td = _raw("threat/thompson-dreyer-rivalries.csv")
+tss = _raw("threat/tss-rivalries.csv")
+nmc = _raw("cow/nmc-7.0.csv")
+majors = _raw("cow/majors-2016.csv")
+capitals = _raw("cow/capitals.csv")
+mindist = _raw("cow/min-distance-directed-dyad-years.csv.gz")
+gml = _raw("conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz", usecols=["dispnum", "ccode1", "ccode2", "year"])
+dem = _raw("regime/democracy.csv")

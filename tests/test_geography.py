@@ -28,16 +28,6 @@ def contiguity(data_dir) -> pd.DataFrame:
     return c
 
 
-@pytest.fixture(scope="module")
-def capitals(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "capitals.csv")
-
-
-@pytest.fixture(scope="module")
-def mindist(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "min-distance-directed-dyad-years.csv.gz")
-
-
 def conttype_of(cont: pd.DataFrame, a: int, b: int, year: int, panel_end: int = 2022) -> int:
     """Closest contiguity type of any spell in force at some point of ``year``; 0 if none."""
     last = cont["last"].where(cont["last"] < CONT_END, panel_end)

@@ -20,16 +20,6 @@ COMPONENTS = ("milex", "milper", "irst", "pec", "tpop", "upop")
 MAJORS_END = 2016  # coverage of majors-2016.csv; spells open then are carried forward to the panel end
 
 
-@pytest.fixture(scope="module")
-def nmc(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "nmc-7.0.csv")
-
-
-@pytest.fixture(scope="module")
-def majors(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "majors-2016.csv")
-
-
 def nmc_value(nmc: pd.DataFrame, ccode: int, year: int, var: str = "cinc") -> float:
     row = nmc[(nmc["ccode"] == ccode) & (nmc["year"] == year)]
     assert len(row) == 1, (ccode, year)

@@ -16,11 +16,6 @@ from conftest import dyad
 POLITY_END, VDEM_END = 2017, 2019  # last years with values in the bundled file (regime.py docstring)
 
 
-@pytest.fixture(scope="module")
-def dem(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "regime" / "democracy.csv")
-
-
 def value(dem: pd.DataFrame, ccode: int, year: int, var: str) -> float:
     row = dem[(dem["ccode"] == ccode) & (dem["year"] == year)]
     assert len(row) == 1, (ccode, year)

@@ -22,32 +22,6 @@ KM_PER_MILE = 1.609344
 TD_END, TSS_END, GML_END, LS_END, TERR_END = 2010, 2020, 2010, 2007, 2010
 
 
-@pytest.fixture(scope="module")
-def td(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "threat" / "thompson-dreyer-rivalries.csv")
-
-
-@pytest.fixture(scope="module")
-def tss(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "threat" / "tss-rivalries.csv")
-
-
-@pytest.fixture(scope="module")
-def nmc(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "nmc-7.0.csv")
-
-
-@pytest.fixture(scope="module")
-def capitals(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "cow" / "capitals.csv")
-
-
-@pytest.fixture(scope="module")
-def gml(data_dir) -> pd.DataFrame:
-    return pd.read_csv(data_dir / "conflict" / "gml-mid-2.2.1-directed-dyad-years.csv.gz",
-                       usecols=["dispnum", "ccode1", "ccode2", "year"])
-
-
 def rival_pairs(td: pd.DataFrame, tss: pd.DataFrame, year: int) -> set[tuple[int, int]]:
     """Undirected rival pairs in force in ``year``: Thompson-Dreyer to 2010, Thompson-Sakuwa-
     Suhas for 2011-2020, TSS rivalries still open in 2020 after that."""

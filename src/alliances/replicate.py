@@ -325,10 +325,13 @@ def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: 
 
 
 def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
-    """Coefficient, standard error and p-value of each key covariate in every specification."""
+    """Coefficient, standard error and p-value of each key covariate in every specification of
+    a treaty outcome (exercise onset has its own report section)."""
     rows = []
     for name, by_est in fits.items():
         for est, res in by_est.items():
+            if res.outcome.startswith("mme_"):
+                continue
             if est != plan.robustness_estimator and not (est == "firth" and plan.robustness_estimator not in by_est):
                 continue
             for term in plan.key_covariates:

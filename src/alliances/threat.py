@@ -108,7 +108,13 @@ def mid_years(ctx: BuildContext) -> tuple[pd.DataFrame, int]:
     return out.drop_duplicates().reset_index(drop=True), end
 
 
-def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd.DataFrame:
+def rivalry_columns(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Direct rivalry, shared rivals, the strongest common rival and its capability ratios, and
+    distance-discounted threat (Thompson-Dreyer to 2010, then Thompson-Sakuwa-Suhas; NMC CINC;
+    capitals). Hard cases: a rival's capability is discounted by the nearer member's capital
+    distance (Bueno de Mesquita's formula, which can raise a near rival's CINC); a state's own
+    threat excludes its partner's term when the two are rivals; ties for the strongest
+    common rival go to the smaller COW code."""
     pkey = year_key(panel["dyad_id"], panel["year"])
     year = panel["year"].to_numpy()
     nmc = ctx.source("nmc").frame
@@ -116,7 +122,6 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
     ncinc = nmc["cinc"].to_numpy(dtype=float)
     cols: dict[str, np.ndarray] = {}
 
-    # Rivalries, shared rivals, common threat.
     riv = rival_years(ctx)
     rkey = year_key(dyad_id(riv["a"], riv["b"]), riv["year"])
     cols["rivals"] = np.isin(pkey, rkey).astype(np.int8)
@@ -161,7 +166,16 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
     lsg_sum = g["lsg"].sum(min_count=1)
     cols["lsg_common_threat"] = lookup(pkey, lsg_sum.index.to_numpy(), lsg_sum.to_numpy(), fill=0.0)
 
-    # MIDs in 5-year windows; missing past GML coverage.
+    return cols
+
+
+def dispute_columns(panel: pd.DataFrame, ctx: BuildContext) -> dict[str, np.ndarray]:
+    """MIDs between the two in years t-4..t and the adversaries they share in that window (GML
+    MIDs 2.2.1). Hard cases: a dispute counts once per dyad-year however many years it spans
+    in the window; the columns are missing (not 0) after GML's coverage."""
+    pkey = year_key(panel["dyad_id"], panel["year"])
+    year = panel["year"].to_numpy()
+    cols: dict[str, np.ndarray] = {}
     mids, mid_end = mid_years(ctx)
     idx, t = expand_years(mids["year"].to_numpy(), mids["year"].to_numpy() + 4)
     win = pd.DataFrame({"dispnum": mids["dispnum"].to_numpy()[idx], "a": mids["a"].to_numpy()[idx],
@@ -177,7 +191,15 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
         vals = lookup(pkey, series.index.to_numpy(), series.to_numpy().astype(float), fill=0.0)
         cols[name] = np.where(covered, vals, np.nan)
 
-    # State-level threat indices.
+    return cols
+
+
+def threat_index_columns(panel: pd.DataFrame, ctx: BuildContext) -> dict[str, np.ndarray]:
+    """Each state's Leeds-Savun external threat (to 2007) and latent territorial threat (Miller
+    2022, to 2010). Hard cases: the bundled Leeds-Savun file runs to 2015, but its 2008 zeros
+    and code-less 2009-2015 rows are not data and are dropped; missing past coverage."""
+    year = panel["year"].to_numpy()
+    cols: dict[str, np.ndarray] = {}
     for key, var, stem in (("lsthreat", "lsthreat", "lsthreat"), ("terrthreat", "lterrthreat", "terrthreat")):
         src = ctx.source(key).frame
         end = ctx.extend(key, MISSING)
@@ -188,5 +210,12 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
         cols[f"{stem}1"] = lookup(year_key(panel["ccode1"], year), skey, vals)
         cols[f"{stem}2"] = lookup(year_key(panel["ccode2"], year), skey, vals)
 
+    return cols
+
+
+def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd.DataFrame:
+    """Add the threat columns: rivalry-based threat (:func:`rivalry_columns`), disputes
+    (:func:`dispute_columns`) and the state-level indices (:func:`threat_index_columns`)."""
+    cols = {**rivalry_columns(panel, ctx, caps), **dispute_columns(panel, ctx), **threat_index_columns(panel, ctx)}
     new = pd.DataFrame(cols, index=panel.index)
     return pd.concat([panel, new[[c.name for c in COLUMNS]]], axis=1)

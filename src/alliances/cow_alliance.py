@@ -33,6 +33,10 @@ COLUMNS = [
 
 
 def add_cow_alliance(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """Add COW Formal Alliances 4.1 obligations and defense-pact onset (a robustness source for
+    ATOP). Hard cases: the directed file is folded to undirected dyads (either order); every
+    column is missing after 2012 (rule ``missing``), never carried forward.
+    """
     src = ctx.source("cow_alliance").frame
     end = ctx.extend("cow_alliance", MISSING)
     a, b = np.minimum(src["ccode1"], src["ccode2"]), np.maximum(src["ccode1"], src["ccode2"])

@@ -92,6 +92,15 @@ def capital_distance(ccode1, ccode2, year, caps: pd.DataFrame) -> np.ndarray:
 
 
 def add_geography(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add contiguity, capital distance and minimum distance (COW Direct Contiguity 3.2;
+    capitals with coordinates; CShapes 2.0 minimum distances).
+
+    Hard cases: the closest contiguity type of any spell touching the year wins, and spells open
+    at the end of coverage are carried forward; the capital is the one in force at the end of the
+    year (Russia 1918: Moscow); distances are great-circle (haversine, mean Earth radius
+    6371.0088 km); CShapes distances are missing before 1886, after 2019 and where CShapes has
+    no polygon for a state-year.
+    """
     pkey = year_key(panel["dyad_id"], panel["year"])
     cont = contiguity(ctx)
     conttype = lookup(pkey, cont.index.to_numpy(), cont.to_numpy(), fill=0).astype(np.int8)

@@ -61,18 +61,20 @@ def major_years(ctx: BuildContext) -> pd.DataFrame:
 
 
 def nmc_years(ctx: BuildContext) -> pd.DataFrame:
+    """NMC state-years (one per ccode-year: the source's row key, checked on loading); missing past coverage."""
     nmc = ctx.source("nmc").frame
     ctx.extend("nmc", MISSING)
-    dup = nmc.duplicated(["ccode", "year"])
-    if dup.any():
-        from .errors import SourceError
-
-        row = int(np.flatnonzero(dup)[0])
-        raise SourceError(f"{ctx.source('nmc').path}: duplicate ccode-year on file line {row + 2}")
     return nmc
 
 
 def add_power(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """Add capabilities and major-power status (COW NMC 7.0; COW major powers 2016).
+
+    Hard cases: NMC's empty components stay missing (never 0); capabilities are missing past
+    NMC's coverage (rule ``missing``); major-power spells open on COW's last covered day are
+    carried forward (rule ``carry_forward``) and a spell counts in every year it touches;
+    concentration and leader share are over the majors of the year only.
+    """
     nmc = nmc_years(ctx)
     nkey = year_key(nmc["ccode"], nmc["year"])
     k1 = year_key(panel["ccode1"], panel["year"])

@@ -27,6 +27,10 @@ COLUMNS = [
 
 
 def add_regime(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
+    """Add Polity2 and V-Dem polyarchy for both states and their Polity2 distance (the democracy
+    merge bundled by peacesciencer). Hard cases: Polity2 ends in 2017 and polyarchy in 2019
+    although the file's rows run to 2020; the distance is missing when either score is.
+    """
     dem = ctx.source("democracy").frame
     end = ctx.extend("democracy", MISSING)
     dem = dem[dem["year"] <= end]

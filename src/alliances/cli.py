@@ -339,7 +339,8 @@ def fetch_cmd(
 ) -> None:
     """Download every source (ATOP and COW releases from their publishers, the assembled files from
     peacesciencer and arms-allies at pinned commits) into the cache, checked and recorded."""
-    from .fetch import cache_dir, fetch
+    from .fetch import fetch
+    from .sources import cache_dir
 
     records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
     for r in records:

@@ -30,9 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import SourceError
-from .sources import load, sha256_file
+from .sources import cache_dir, load, sha256_file
 
-CACHE_ENV = "ALLIANCES_CACHE"
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,6 @@ FETCHABLE: dict[str, Fetchable] = {f.key: f for f in [
     Fetchable("mme", "https://github.com/meflynn/troopdata/raw/788b374/data-raw/mme_v7.csv", "exercises/mme-7.csv",
               sha256="e6356ed4b8569133841723ad4bc6fe436b49b28570dd721940d61edb771d8719", version="7"),
 ]}
-
-
-def cache_dir() -> Path:
-    """The fetch cache: ``$ALLIANCES_CACHE``, else the user cache folder (platformdirs)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("alliances"))
 
 
 def _ledger(dest: Path) -> dict:

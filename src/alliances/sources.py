@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 from .errors import SourceError, SourceNotFound
 
 ENV_VAR = "ALLIANCES_DATA"
+CACHE_ENV = "ALLIANCES_CACHE"
 # No source can record a year after the present; a later year is a damaged cell.
 LATEST_YEAR = datetime.date.today().year
 
@@ -437,6 +438,15 @@ class Loaded:
         }
 
 
+def cache_dir() -> Path:
+    """The fetch cache (``alliances fetch``): ``$ALLIANCES_CACHE``, else the user cache folder (platformdirs)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("alliances"))
+
+
 def default_data_dirs() -> list[Path]:
     """Where the data are looked for when neither ``--data-dir`` nor ``ALLIANCES_DATA`` is set.
 
@@ -460,8 +470,6 @@ def resolve_data_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
         if not path.is_dir():
             raise SourceNotFound(f"data directory {path} (from {origin}) does not exist or is not a directory")
         return [path.resolve()]
-    from .fetch import cache_dir
-
     found = [p.resolve() for p in [cache_dir(), *default_data_dirs()] if p.is_dir()]
     if not found:
         tried = ", ".join(str(p) for p in [cache_dir(), *default_data_dirs()])

@@ -529,3 +529,15 @@ def test_gzip_layout_is_read(tmp_path, data_dir, reference):
     res = build(with_file(tmp_path, data_dir, MINDIST, gzip.compress(text, compresslevel=1, mtime=0)), out)
     assert res.exit_code == 0 and "unknown version" not in res.output, res.output
     same_panel(reference, out)
+
+
+def test_model_errors_exit_4(tmp_path, reference):
+    spec = tmp_path / "separates.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = ["great_power_dyad"]\n[sample]\nyears = [2013, 2016]\n')
+    res = runner.invoke(app, ["fit", str(spec), "--panel", str(reference / "dyad_years.parquet"), "--out",
+                              str(tmp_path / "out")])
+    assert_refused(res, 4, "perfect separation", "great_power_dyad", out=tmp_path / "out")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("outcome = \n")
+    res = runner.invoke(app, ["fit", str(bad), "--panel", str(reference / "dyad_years.parquet")])
+    assert_refused(res, 3, "cannot read the specification: not valid TOML")

@@ -38,13 +38,13 @@ import dataclasses
 import itertools
 import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .config import read_toml
 from .errors import AlliancesError, UsageError
 from .report import DEFAULT_SEED, markdown_table, write_text_atomic
 
@@ -88,10 +88,7 @@ def load_plan(path: str | os.PathLike, panel: str | os.PathLike | None = None) -
     from .models.variance import DESCRIPTION
 
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise AlliancesError(f"{path}: cannot read the multiverse plan ({exc})") from exc
+    raw = read_toml(path, "multiverse plan")
     if "base" not in raw:
         raise AlliancesError(f"{path}: the plan needs base = \"specs/<name>.toml\"")
     base = Spec.from_toml(path.parent / raw["base"]).to_dict()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import read_toml
 from .errors import PanelError, ScenarioError
 from .models import Results
 from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
@@ -62,10 +62,7 @@ class Scenario:
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> "Scenario":
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ScenarioError(f"{path}: cannot read scenario ({exc})") from exc
+        data = read_toml(path, "scenario", ScenarioError)
         unknown = set(data) - {"name", "description", "set", "add", "multiply"}
         if unknown:
             raise ScenarioError(f"{path}: unknown scenario keys {sorted(unknown)}; use name, description, set, add, multiply")

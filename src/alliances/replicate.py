@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import platform
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -28,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .config import read_toml
 from .errors import AlliancesError
 from .models.results import STAR_LEGEND
 from .report import latex_table, markdown_table, outcome_words, write_tables, write_text_atomic
@@ -70,10 +70,7 @@ class Plan:
 
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise AlliancesError(f"{path}: cannot read the replication plan ({exc})") from exc
+    raw = read_toml(path, "replication plan")
     folder = path.parent / raw.get("spec_folder", "specs")
     default_est = tuple(raw.get("estimators", ["logit"]))
     runs = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from ..errors import AlliancesError
+from ..errors import EXIT_MODEL, AlliancesError
 
 
 class ModelError(AlliancesError, ValueError):
@@ -13,6 +13,8 @@ class ModelError(AlliancesError, ValueError):
 
     The message names the column, covariate or setting at fault and says what to do.
     """
+
+    exit_code = EXIT_MODEL
 
 
 class SeparationError(ModelError):

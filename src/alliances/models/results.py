@@ -16,6 +16,7 @@ from scipy.special import expit
 
 from .catalog import CATALOG
 from .design import DesignInfo, MLOGIT_CATEGORIES, model_matrix
+from ..errors import AlliancesError
 from .errors import ModelError
 from .spec import Spec
 
@@ -328,10 +329,10 @@ class Results:
         """Read results written by :meth:`save`."""
         try:
             data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path}: not a readable saved result ({exc})") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:  # a bad input file (exit 3), not a model error
+            raise AlliancesError(f"{path}: not a readable saved result ({exc})") from exc
         if not isinstance(data, dict):
-            raise ModelError(f"{path}: not a saved result (expected a JSON object)")
+            raise AlliancesError(f"{path}: not a saved result (expected a JSON object)")
         return cls.from_dict(data)
 
 

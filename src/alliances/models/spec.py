@@ -23,7 +23,6 @@ small TOML file (see ``analyses/specs/*.toml``)::
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -216,14 +215,10 @@ class Spec:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "Spec":
+        from ..config import read_toml
+
         path = Path(path)
-        try:
-            with path.open("rb") as fh:
-                d = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ModelError(f"{path}: not valid TOML ({exc})") from exc
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read the specification ({exc.strerror or exc})") from exc
+        d = read_toml(path, "specification")
         d.setdefault("name", path.stem)
         try:
             return cls.from_dict(d)

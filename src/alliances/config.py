@@ -1,0 +1,21 @@
+"""The one TOML reader for specifications, scenarios and plans."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from .errors import AlliancesError
+
+
+def read_toml(path: str | os.PathLike, what: str, error: type[AlliancesError] = AlliancesError) -> dict:
+    """Parse ``path`` as TOML; an unreadable or invalid file raises ``error`` naming the file,
+    ``what`` it should be and the parser's reason (with its line and column)."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"{path}: cannot read the {what} ({exc.strerror or exc})") from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise error(f"{path}: cannot read the {what}: not valid TOML ({exc})") from exc

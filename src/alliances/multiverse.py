@@ -144,7 +144,6 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
 
     from .models import Spec, fit
     from .models.estimators import design_for, design_key
-    from .predict import explanatory
     from .store import read_panel
 
     key = (panel_path, columns)

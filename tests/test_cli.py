@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -127,3 +130,13 @@ def test_predict_dyad_with_tie_in_force_at_the_end(built, tmp_path):
                               "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "o" / "predictions.csv").is_file() and not (tmp_path / "o" / "survival.csv").exists()
+
+
+def test_every_command_in_the_readme_exists():
+    """Each `alliances NAME` the README documents is a command (guards renames such as fetch)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    names = set(re.findall(r"`alliances ([a-z]+)", readme))
+    assert {"build", "fetch", "multiverse", "sources"} <= names
+    for name in sorted(names):
+        res = runner.invoke(app, [name, "--help"])
+        assert res.exit_code == 0, (name, res.output)

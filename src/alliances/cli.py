@@ -42,8 +42,10 @@ def _say(kind: str, text: str) -> None:
     typer.echo(f"{kind}: " + " ".join(str(text).split("\n")), err=True)
 
 
-def command(func):
-    """Register ``func`` as a command behind the one error path."""
+def command(func=None, *, name: str | None = None):
+    """Register ``func`` as a command (``name``: its name, default the function's) behind the one error path."""
+    if func is None:
+        return lambda f: command(f, name=name)
 
     @functools.wraps(func)
     def run(*args, **kwargs):
@@ -68,7 +70,7 @@ def command(func):
             _say("error", "interrupted; no partial output was left")
             raise typer.Exit(code=EXIT_INTERRUPTED) from None
 
-    return app.command()(run)
+    return app.command(name)(run)
 
 DataDir = Annotated[Optional[Path], typer.Option(
     "--data-dir", help="folder with the source files (default: $ALLIANCES_DATA, else the fetch cache, then ../shared/data)")]
@@ -255,8 +257,7 @@ def validate(
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="reliability and separation figures")] = True,
 ) -> None:
-    """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts, scores against
-    the base rate and a duration-only model, calibration, and every prediction in Parquet."""
+    """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
     from .models import Spec
     from .validate import run_validation, write_validation
 
@@ -306,8 +307,7 @@ def multiverse(
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="specification-curve figures")] = True,
 ) -> None:
-    """Fit every combination of a plan's choices (Dask tasks); one tidy Parquet of estimates and
-    predictions, specification curves and MULTIVERSE.md."""
+    """Fit every combination of a plan's choices (Dask tasks): one tidy Parquet of estimates and predictions, specification curves and MULTIVERSE.md."""
     from .multiverse import run_multiverse
 
     t0 = time.perf_counter()
@@ -331,14 +331,13 @@ def census(
         out.print(str(path))
 
 
-@command
+@command(name="fetch")
 def fetch_cmd(
     dest: Annotated[Optional[Path], typer.Option(help="download folder (default: $ALLIANCES_CACHE or the user cache)")] = None,
     only: Annotated[Optional[str], typer.Option(help="comma-separated source keys, e.g. atop_members,nmc")] = None,
     update: Annotated[bool, typer.Option("--update", help="accept a release whose SHA-256 differs from the recorded one")] = False,
 ) -> None:
-    """Download every source (ATOP and COW releases from their publishers, the assembled files from
-    peacesciencer and arms-allies at pinned commits) into the cache, checked and recorded."""
+    """Download every source into the cache, checked and recorded: ATOP and COW releases from their publishers, the other files from peacesciencer, arms-allies and troopdata at pinned commits."""
     from .fetch import fetch
     from .sources import cache_dir
 

@@ -541,3 +541,12 @@ def test_model_errors_exit_4(tmp_path, reference):
     bad.write_text("outcome = \n")
     res = runner.invoke(app, ["fit", str(bad), "--panel", str(reference / "dyad_years.parquet")])
     assert_refused(res, 3, "cannot read the specification: not valid TOML")
+
+
+def test_sources_with_nothing_found_exits_3(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for extra in ([], ["--json"]):
+        res = runner.invoke(app, ["sources", "--data-dir", str(empty), *extra])
+        assert res.exit_code == 3, res.output
+        assert "internal error" not in res.output

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import alliances
-from alliances.errors import SourceError
+from alliances.errors import SourceError, UsageError
 from alliances.fetch import Fetchable, fetch
 
 
@@ -116,7 +116,7 @@ def test_wrong_content_is_not_cached(server, tmp_path):
 
 
 def test_unknown_source_key(tmp_path):
-    with pytest.raises(SourceError, match="cannot fetch contiguty: not a source key; fetchable: atop_members"):
+    with pytest.raises(UsageError, match="cannot fetch contiguty: not a source key; fetchable: atop_members"):
         fetch(["contiguty"], dest=tmp_path, progress=False)
 
 

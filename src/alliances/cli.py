@@ -51,7 +51,7 @@ def command(func=None, *, name: str | None = None):
     def run(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes
             if _DEBUG["on"]:

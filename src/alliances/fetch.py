@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SourceError
+from .errors import SourceError, UsageError
 from .sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
 
 
@@ -109,7 +109,7 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
     keys = list(registry) if not keys else keys
     unknown = [k for k in keys if k not in registry]
     if unknown:
-        raise SourceError(f"cannot fetch {', '.join(unknown)}: not a source key; fetchable: {', '.join(registry)}")
+        raise UsageError(f"--only: cannot fetch {', '.join(unknown)}: not a source key; fetchable: {', '.join(registry)}")
     ledger = _ledger(dest)
     records = []
     for key in keys:

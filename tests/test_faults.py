@@ -469,9 +469,10 @@ def test_markup_in_a_path_is_printed_verbatim(tmp_path):
     (["--years", "abc"], 2, "--years takes FIRST-LAST"),
     (["--years", "2020-1990"], 2, "first year after last"),
     (["--estimators", ", ,"], 2, "names no estimator"),
+    (["--estimators", "logit,probit"], 2, "unknown estimator(s) probit"),
     (["--scenario", "no_such_scenario"], 2, "scenario 'no_such_scenario' not found"),
     (["--dyad", "365-99999"], 3, "not in the panel"),
-], ids=["nan", "inf", "no-column", "years-text", "years-reversed", "no-estimator", "scenario", "dyad"])
+], ids=["nan", "inf", "no-column", "years-text", "years-reversed", "no-estimator", "bad-estimator", "scenario", "dyad"])
 def test_hostile_predict_values(tmp_path, reference, args, code, message):
     res = runner.invoke(app, ["predict", "--panel", str(reference / "dyad_years.parquet"), "--model",
                               str(_spec(tmp_path)), "--out", str(tmp_path / "out"), *args])

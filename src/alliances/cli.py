@@ -162,9 +162,14 @@ def codebook(
 
 
 def _estimators(text: str) -> list[str]:
+    from .models.catalog import CATALOG
+
     names = [e.strip().lower() for e in text.split(",") if e.strip()]  # LOGIT and logit alike
     if not names:
         raise UsageError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
+    unknown = [n for n in names if n not in CATALOG]
+    if unknown:
+        raise UsageError(f"--estimators: unknown estimator(s) {', '.join(unknown)}; choose from {', '.join(CATALOG)}")
     return names
 
 

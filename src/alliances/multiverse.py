@@ -133,7 +133,6 @@ def _spec(plan: MultiversePlan, combo: dict, cluster: str):
 
 
 # -- the task (runs on a worker) ----------------------------------------------------------------
-_PANELS: dict[tuple, pd.DataFrame] = {}
 _DESIGNS: dict[tuple, object] = {}
 
 
@@ -143,27 +142,18 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
     from threadpoolctl import threadpool_limits
 
     from .models import Spec, fit
-    from .models.estimators import design_for, design_key
-    from .store import read_panel
+    from .models.estimators import design_for, design_key, design_spec
+    from .replicate import worker_panel
 
-    key = (panel_path, columns)
-    if key not in _PANELS:  # one read per worker and panel
-        _PANELS.clear()
-        _DESIGNS.clear()
-        _PANELS[key] = read_panel(panel_path, columns=list(columns))
-    panel = _PANELS[key]
+    panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
     also = tuple(c for c in clusters if c != spec.cluster)
     try:
         with threadpool_limits(limits=1):
-            dkey = (panel_path, design_key(spec, estimator, also))
+            dkey = (panel_path, columns, design_key(spec, estimator, also))
             if dkey not in _DESIGNS:
                 _DESIGNS.clear()  # one design per worker at a time: memory stays that of one fit
-                design_spec = spec
-                agreement = next((c for c in also if "agreement" in c), None)
-                if agreement and "agreement" not in spec.cluster:
-                    design_spec = dataclasses.replace(spec, cluster=agreement)
-                _DESIGNS[dkey] = design_for(panel, design_spec, estimator)
+                _DESIGNS[dkey] = design_for(panel, design_spec(spec, also), estimator)
             res = fit(panel, spec, estimator, also_clusters=also, design=_DESIGNS[dkey])
             rows, preds = [], {}
             for cl in clusters:  # the interval of the prediction follows each clustering's covariance

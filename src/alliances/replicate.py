@@ -122,25 +122,34 @@ def sha256_bytes(data: bytes) -> str:
 _PANELS: dict[tuple, pd.DataFrame] = {}
 
 
+def worker_panel(panel_path: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The panel's ``columns``, read once per worker process (the latest panel only; a file
+    rewritten since, e.g. by a later build in the same process, is read again)."""
+    from .store import read_panel
+
+    stat = os.stat(panel_path)
+    key = (panel_path, stat.st_mtime_ns, stat.st_size, columns)
+    if key not in _PANELS:
+        _PANELS.clear()
+        _PANELS[key] = read_panel(panel_path, columns=list(columns))
+    return _PANELS[key]
+
+
 def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
     the same fit; returns the results as a dict, or the error."""
     from .models import Spec, fit
-    from .store import read_panel
 
     from threadpoolctl import threadpool_limits
 
-    key = (panel_path, panel_sha, columns)
-    if key not in _PANELS:  # one read per worker process
-        _PANELS.clear()
-        _PANELS[key] = read_panel(panel_path, columns=list(columns))
+    panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
     try:
         # One BLAS thread, in workers and in-process alike: summation order then does not depend
         # on --jobs, and the estimates are the same to the last bit.
         with threadpool_limits(limits=1):
-            res = fit(_PANELS[key], spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters)
+            res = fit(panel, spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters)
             return {"ok": True, "result": res.to_dict()}
     except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -480,6 +480,15 @@ def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:
     return None
 
 
+def design_spec(spec: Spec, also_clusters: Iterable[str] = ()) -> Spec:
+    """The spec a design is built from: with agreement clustering among ``also_clusters`` the
+    design must carry the onsets' agreements."""
+    agreement = next((c for c in also_clusters if "agreement" in c), None)
+    if agreement and "agreement" not in spec.cluster:
+        return dataclasses.replace(spec, cluster=agreement)
+    return spec
+
+
 def design_key(spec: Spec, estimator: str, also_clusters: Iterable[str] = ()) -> str:
     """Identity of the design :func:`fit` builds for ``spec``, ``estimator`` and ``also_clusters``:
     fits with the same key can share one design (other estimators, clusterings, names)."""
@@ -513,12 +522,8 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
     for c in also:
         if c not in variance.DESCRIPTION:
             raise ModelError(f"unknown cluster option {c!r}; choose from {', '.join(variance.DESCRIPTION)}")
-    design_spec = spec
-    agreement = next((c for c in also if "agreement" in c), None)
-    if agreement and "agreement" not in spec.cluster:  # the design must carry the onsets' agreements
-        design_spec = dataclasses.replace(spec, cluster=agreement)
     if design is None:
-        design = design_for(panel, design_spec, estimator)
+        design = design_for(panel, design_spec(spec, also), estimator)
     alt: dict = {}
     t1, t2 = _ALSO.set(also), _ALT.set(alt)
     try:

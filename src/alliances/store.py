@@ -24,7 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -163,6 +164,17 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+@contextmanager
+def _reading(path) -> Iterator[None]:
+    """Read a built file's pages: permission and damage (corrupt pages, truncation) become clear errors."""
+    try:
+        yield
+    except PermissionError as exc:
+        raise OutputError(f"cannot read {path}: permission denied; make it readable (chmod u+r)") from exc
+    except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...
+        raise PanelError(f"{path}: damaged Parquet file ({_first_line(exc)}); rebuild it with `alliances build`") from exc
+
+
 def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """A built Parquet file as a DataFrame (nullable integers restored) and its metadata.
 
@@ -173,12 +185,8 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tup
         unknown = [c for c in columns if c not in known]
         if unknown:
             raise PanelError(f"{path}: no column(s) {', '.join(unknown)}; see `alliances inspect {path}`")
-    try:
+    with _reading(path):
         frame = pd.read_parquet(path, columns=columns, page_checksum_verification=True)
-    except PermissionError as exc:
-        raise OutputError(f"cannot read {path}: permission denied; make it readable (chmod u+r)") from exc
-    except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...
-        raise PanelError(f"{path}: damaged Parquet file ({_first_line(exc)}); rebuild it with `alliances build`") from exc
     _restore_nullable(frame, meta["codebook"])
     return frame, meta
 
@@ -221,10 +229,8 @@ def _csv_table(path: str | os.PathLike) -> pa.Table:
     """The Parquet table with CSV-ready columns: lists joined with ';', categories as their
     labels, booleans as 0/1; nulls stay empty cells."""
     read_metadata(path)  # the same checks as every reader (manifest, alliances metadata)
-    try:
+    with _reading(path):
         table = pq.read_table(path, page_checksum_verification=True)
-    except Exception as exc:  # noqa: BLE001 - corrupt pages surface as OSError/ArrowInvalid/...
-        raise PanelError(f"{path}: damaged Parquet file ({_first_line(exc)}); rebuild it with `alliances build`") from exc
     columns = []
     for column in table.columns:
         kind = column.type

@@ -795,17 +795,16 @@ def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
     frame = _read_csv(file, source)
     if frame.empty:
         raise SourceError(f"{file}: '{key}' file has a header but no rows")
-    by_bytes = {v.sha256: v for v in source.versions}
-    if digest not in by_bytes:  # registered bytes passed these rules (tests/test_sources.py checks them again)
+    known = next((v for v in source.versions if v.sha256 == digest), None)
+    if known is None:  # registered bytes passed these rules (tests/test_sources.py checks them again)
         validate(frame, file, source)
     if source.row_key:  # canonical row order: the panel never depends on the file's row order
         frame = frame.sort_values(list(source.row_key), kind="stable", ignore_index=True)
-    if digest in by_bytes:
-        known = by_bytes[digest]
-        content = known.content or content_sha256(frame, source)
+    if known is not None and known.content:
+        content = known.content
     else:
         content = content_sha256(frame, source)
-        known = next((v for v in source.versions if v.content == content), None)
+        known = known or next((v for v in source.versions if v.content == content), None)
     if known is not None:
         version, coverage = known.version, known.coverage
         rule = f"registry: known version {known.version}"
@@ -861,10 +860,9 @@ def check_codes(loaded: Loaded, states: Loaded, first_year: int, last_year: int)
         stray = codes.notna() & ~codes.isin(known)
         if stray.any():
             found = sorted(set(codes[stray].astype(int)))
-            line = int(np.flatnonzero(stray.to_numpy())[0])
             messages.append(
                 f"{loaded.path}: column '{col}' holds {int(stray.sum())} code(s) that are not COW states: "
-                f"{', '.join(map(str, found[:10]))}{' ...' if len(found) > 10 else ''} (first in sorted row {line + 1}); "
+                f"{', '.join(map(str, found[:10]))}{' ...' if len(found) > 10 else ''}; "
                 "those rows pair with no dyad - check the file or the code"
             )
     if source.complete:

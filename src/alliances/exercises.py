@@ -374,14 +374,15 @@ def add_exercises(panel: pd.DataFrame, ctx) -> pd.DataFrame:
     known = cols["mme_exercises"].notna().to_numpy()
     active = (cols["mme_exercises"].fillna(0).to_numpy() > 0).astype("int8")
     panel["mme_active"] = pd.arrays.IntegerArray(active.copy(), ~known)
-    # the dyad's previous year (same dyad, year - 1, covered) had an exercise
-    before = previous_row_is_last_year(panel) & np.r_[False, known[:-1]] & (np.r_[0, active[:-1]] == 1)
+    has_previous = previous_row_is_last_year(panel)  # the row before is the same dyad in year - 1
+    # the dyad's previous year (covered) had an exercise
+    before = has_previous & np.r_[False, known[:-1]] & (np.r_[0, active[:-1]] == 1)
     first_covered = panel["year"].to_numpy() == src.coverage[0]
     onset = ((active == 1) & ~before).astype("int8")
     panel["mme_onset"] = pd.arrays.IntegerArray(onset, ~known | first_covered)
     since = cols["mme_years_since"]
     # years since the latest exercise *before* this year: last year's value + 1
-    prev_known = previous_row_is_last_year(panel) & np.r_[False, since.notna().to_numpy()[:-1]]
+    prev_known = has_previous & np.r_[False, since.notna().to_numpy()[:-1]]
     prev_since = np.r_[0, since.fillna(0).to_numpy()[:-1]] + 1
     quiet = panel["year"].to_numpy() - np.maximum(src.coverage[0], panel["dyad_first_year"].to_numpy())
     duration = np.where(prev_known, prev_since, quiet).astype("int16")

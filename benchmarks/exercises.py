@@ -5,7 +5,7 @@
 Reads ``ccode1, ccode2, year`` of the built panel (``alliances build`` writes it) and the
 Multinational Military Exercises file (D'Orazio and Galambos 2021, doi:10.7910/DVN/KHFODX;
 ``exercises/mme-7.csv`` under ``$ALLIANCES_DATA`` or ``../shared/data``), then times
-:func:`alliances.exercises.exercise_dyad_years` and reports:
+:func:`alliances.covariates.exercises.exercise_dyad_years` and reports:
 
 - seconds: wall time of one call, best of ``--repeat`` warm runs (name parsing, pair
   building, year expansion, grouping and alignment all included; reading the two files is
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliances.exercises import exercise_dyad_years
+from alliances.covariates.exercises import exercise_dyad_years
 from alliances.sources import default_data_dirs
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,8 +21,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import alliances
+    from alliances.analysis.predict import dyad_predictions, survival_curves
     from alliances.models import Spec, fit
-    from alliances.predict import dyad_predictions, survival_curves
 
     panel = alliances.read_panel(args.panel)
     spec = Spec.from_toml(args.spec)

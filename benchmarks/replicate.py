@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/alliances-replicate")
     args = parser.parse_args()
 
-    from alliances.replicate import run_replication
+    from alliances.analysis.replicate import run_replication
 
     t0 = time.perf_counter()
     stamps = []

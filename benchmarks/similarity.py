@@ -4,7 +4,7 @@
 
 Reads the built panel (``alliances build`` writes it), derives ``levels`` from the codes of
 its ``tie`` category (0 none .. 3 alliance) and ``members`` from its ccode/year/cinc
-columns, then times :func:`alliances.similarity.portfolio_similarity` over all years
+columns, then times :func:`alliances.covariates.similarity.portfolio_similarity` over all years
 (best of ``--repeat`` runs) and reports:
 
 - seconds: wall time of one call (input preparation not included; printed separately);
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from alliances.similarity import portfolio_similarity
+from alliances.covariates.similarity import portfolio_similarity
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@
     python benchmarks/validate.py [--panel datasets/dyad_years.parquet] [--spec analyses/specs/baseline.toml]
                                   [--jobs 2] [--estimators logit,firth,...] [--out DIR]
 
-Runs :func:`alliances.validate.run_validation` once (rolling origins every 10 years from
+Runs :func:`alliances.analysis.validate.run_validation` once (rolling origins every 10 years from
 1850 and leave-one-era-out, every default estimator plus the two benchmarks) and prints the
 elapsed seconds, the number of windows and of (window, model) tasks, the pooled rolling
 scores, and the peak resident set size of the main process (``getrusage(RUSAGE_SELF)``) and
@@ -102,10 +102,10 @@ def main() -> None:
 
     import pandas as pd
 
-    from alliances import metrics
+    from alliances.analysis import metrics
+    from alliances.analysis.validate import BENCHMARKS, run_validation, write_validation
     from alliances.models import Spec
     from alliances.models.catalog import VALIDATED_ESTIMATORS
-    from alliances.validate import BENCHMARKS, run_validation, write_validation
 
     spec = Spec.from_toml(args.spec)
     estimators = args.estimators.split(",") if args.estimators else list(VALIDATED_ESTIMATORS)

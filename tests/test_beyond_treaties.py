@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, dyad
 
 import alliances
+from alliances.covariates.events import read_events
+from alliances.covariates.similarity import portfolio_similarity
 from alliances.errors import SourceError
-from alliances.events import read_events
-from alliances.similarity import portfolio_similarity
-from conftest import REPO, dyad
 
 EVENTS = REPO / "analyses" / "events" / "china_russia_drills_2022_2025.csv"
 

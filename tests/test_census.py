@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alliances.census import agreements, census_table, great_power_pacts
-from alliances.context import BuildContext
+from alliances.dyads.context import BuildContext
+from alliances.outcomes.census import agreements, census_table, great_power_pacts
 
 
 @pytest.fixture(scope="module")

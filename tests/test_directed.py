@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import alliances
 from conftest import dyad
+
+import alliances
 
 
 def test_directed_pledges_and_symmetric_covariates(data_dir, panel):

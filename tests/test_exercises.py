@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances import exercises as ex
+from alliances.covariates import exercises as ex
 from alliances.sources import default_data_dirs
 
 MME_FILE = Path("exercises") / "mme-7.csv"
@@ -56,8 +56,8 @@ def _state_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def test_every_participant_name_is_mapped_or_listed(raw):
-    codes = pd.read_csv(Path(ex.__file__).parent / "data" / "mme_country_codes.csv", keep_default_na=False)
-    nonstates = pd.read_csv(Path(ex.__file__).parent / "data" / "mme_non_states.csv", keep_default_na=False,
+    codes = pd.read_csv(Path(ex.__file__).parents[1] / "data" / "mme_country_codes.csv", keep_default_na=False)
+    nonstates = pd.read_csv(Path(ex.__file__).parents[1] / "data" / "mme_non_states.csv", keep_default_na=False,
                             dtype=str)
     known = {ex.normalise_name(n) for n in codes["name"]} | {ex.normalise_name(n) for n in nonstates["name"]}
     names = pd.unique(raw[_state_columns(raw)].to_numpy().ravel())

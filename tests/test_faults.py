@@ -496,7 +496,7 @@ def test_hostile_options(tmp_path, reference, data_dir, args, code, message):
 
 
 def test_unreadable_source_file(tmp_path, data_dir, monkeypatch):
-    from alliances import sources
+    from alliances.sources import reading as sources
 
     def denied(path):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))

@@ -13,7 +13,7 @@ import pytest
 
 import alliances
 from alliances.errors import SourceError, UsageError
-from alliances.fetch import Fetchable, fetch
+from alliances.sources.fetch import Fetchable, fetch
 
 
 def atop51_like(data_dir) -> bytes:
@@ -121,8 +121,8 @@ def test_unknown_source_key(tmp_path):
 
 
 def test_every_source_has_a_download_route():
-    from alliances.fetch import FETCHABLE
     from alliances.sources import REGISTRY
+    from alliances.sources.fetch import FETCHABLE
 
     assert set(FETCHABLE) == set(REGISTRY)
     for key, item in FETCHABLE.items():
@@ -144,7 +144,7 @@ def test_r_data_files_are_converted_to_the_bundled_layout(server, tmp_path, data
     pd.testing.assert_frame_equal(got, bundled)  # same values, integers stay integers
     assert rec["coverage"] == [1816, 2016]
     # pyreadr cannot write R Dates; what it reads back from peacesciencer's Date columns is datetime64
-    from alliances.fetch import bundled_layout
+    from alliances.sources.fetch import bundled_layout
 
     dates = bundled_layout(pd.DataFrame({"d": pd.to_datetime(["1920-01-01", None]), "x": [1.0, None]}))
     assert dates["d"].tolist()[0] == "1920-01-01" and str(dates["x"].dtype) == "Int64"

@@ -98,7 +98,7 @@ def test_year_effects_with_year_clustering_fit():
 
 
 def test_common_windows_compare_models_on_the_same_rows():
-    from alliances.validate import common_windows
+    from alliances.analysis.validate import common_windows
 
     pred = pd.DataFrame({"scheme": "rolling", "window": ["a", "a", "b", "b", "b"],
                          "model": ["logit", "base_rate", "logit", "base_rate", "firth"]})
@@ -122,7 +122,7 @@ def test_results_saved_before_the_duration_scale_still_predict(panel):
 
 
 def test_survival_curves_for_cox_without_time_controls(panel):
-    from alliances.predict import survival_curves
+    from alliances.analysis.predict import survival_curves
 
     spec = Spec("alliance_onset", COVS, years=(1946, 2016), time_controls="none")
     res = fit(panel, spec, "cox")

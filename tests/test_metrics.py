@@ -10,8 +10,8 @@ import pytest
 from scipy.stats import mannwhitneyu
 from statsmodels.stats.proportion import proportion_confint
 
-from alliances import metrics
-from alliances.figures import reliability_figure, separation_figure
+from alliances.analysis import metrics
+from alliances.analysis.figures import reliability_figure, separation_figure
 from alliances.models import ModelError
 
 # The hand example used throughout: five rows, three events, a tie at 0.8 between an event

@@ -9,11 +9,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances.models import (ESTIMATORS, CollinearityError, ModelError, Results, SeparationError, Spec, compare, fit,
-                              fit_all, load)
+from alliances.models import (
+    ESTIMATORS,
+    CollinearityError,
+    ModelError,
+    Results,
+    SeparationError,
+    Spec,
+    compare,
+    fit,
+    fit_all,
+    load,
+)
 from alliances.models._synthetic import TRUE_ONSET, synthetic_panel
 from alliances.models.clogit import conditional_logit
-from alliances.models.design import build_design, lag_within_dyad, rcs_basis, spline_knots
+from alliances.models.design import (
+    build_design,
+    lag_within_dyad,
+    rcs_basis,
+    spline_knots,
+)
 from alliances.models.firth import firth_logit
 
 COVS = ["cap_ratio", "log_capdist", "contig_land", "great_power_dyad"]
@@ -246,7 +261,9 @@ def test_conf_int_and_pvalues(fits):
     r = fits["logit"]
     ci = r.conf_int(0.1)
     np.testing.assert_allclose((ci["upper"] - ci["lower"]) / 2, 1.6448536 * r.bse, rtol=1e-6)
-    from scipy import stats  # two-sided normal p-values, computed here from the estimates
+    from scipy import (
+        stats,  # two-sided normal p-values, computed here from the estimates
+    )
 
     np.testing.assert_allclose(r.pvalues, 2 * stats.norm.sf(np.abs(r.params / r.bse)), rtol=1e-10)
     tidy = r.to_frame()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 import alliances
+from alliances.analysis.multiverse import load_plan, run_multiverse
 from alliances.cli import app
 from alliances.errors import AlliancesError
 from alliances.models import Spec, fit
-from alliances.multiverse import load_plan, run_multiverse
-from conftest import REPO
 
 runner = CliRunner()
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import dyad
 
 import alliances
 from alliances.errors import PanelError
-from alliances.outcomes import EVENTS, ONSETS
-from conftest import dyad
+from alliances.outcomes.onsets import EVENTS, ONSETS
 
 ATOP_END = 2016  # ATOP 4.01, the bundled release
 MAIN = ("alliance_onset", "alignment_onset", "tie_onset")
@@ -197,8 +197,8 @@ def test_agreement_table(table, atop_members, panel):
 
 
 def test_agreement_table_matches_the_census(table, data_dir):
-    from alliances.census import agreements
-    from alliances.context import BuildContext
+    from alliances.dyads.context import BuildContext
+    from alliances.outcomes.census import agreements
 
     per = agreements(BuildContext(data_dir=data_dir)).set_index("atopid")
     t = table.set_index("atopid")

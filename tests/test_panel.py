@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import dyad
 
 from alliances.codebook import dyad_year_columns
-from conftest import dyad
 
 
 def test_keys_unique_sorted_and_undirected(panel):

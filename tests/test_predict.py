@@ -5,10 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alliances.analysis.predict import (
+    Scenario,
+    dyad_predictions,
+    great_power_distribution,
+    run_predictions,
+    scenario_effects,
+    survival_curves,
+)
 from alliances.errors import PanelError, ScenarioError
 from alliances.models import Spec, fit
-from alliances.predict import (Scenario, dyad_predictions, great_power_distribution, run_predictions,
-                               scenario_effects, survival_curves)
 
 SPEC = Spec(name="test", outcome="alliance_onset",
             covariates=("cap_ratio", "shared_rivals", "common_threat_cinc", "log_capdist", "great_power_dyad"),
@@ -134,7 +140,7 @@ def test_covariates_past_coverage_are_carried_by_the_named_rule():
     from the dyad's value in that year; gaps inside coverage stay missing; rows say what was carried."""
     import pandas as pd
 
-    from alliances.predict import carry_past_coverage
+    from alliances.analysis.predict import carry_past_coverage
 
     frame = pd.DataFrame({"dyad_id": [1] * 5 + [2] * 5, "year": list(range(2008, 2013)) * 2,
                           "mids_5y": [0, np.nan, 1, np.nan, np.nan, 2, 3, np.nan, np.nan, np.nan]})

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import dyad
 
 POLITY_END, VDEM_END = 2017, 2019  # last years with values in the bundled file (regime.py docstring)

@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-
-from alliances.errors import AlliancesError
-from alliances.replicate import load_plan, run_replication
 from conftest import REPO
+
+from alliances.analysis.replicate import load_plan, run_replication
+from alliances.errors import AlliancesError
 
 PLAN = """
 spec_folder = "specs"

@@ -1,4 +1,4 @@
-"""alliances.similarity: published values, hand-computed cases, properties, R cross-check, real data.
+"""alliances.covariates.similarity: published values, hand-computed cases, properties, R cross-check, real data.
 
 Reference files and their provenance: tests/reference/similarity/README.md.
 """
@@ -17,8 +17,12 @@ import pandas as pd
 import pytest
 from scipy.stats import kendalltau
 
+from alliances.covariates.similarity import (
+    MEASURES,
+    pair_similarity,
+    portfolio_similarity,
+)
 from alliances.errors import PanelError, UsageError
-from alliances.similarity import MEASURES, pair_similarity, portfolio_similarity
 
 REPO = Path(__file__).resolve().parents[1]
 REF = REPO / "tests" / "reference" / "similarity"

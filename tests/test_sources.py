@@ -9,7 +9,13 @@ import warnings
 import pytest
 
 from alliances.errors import SourceError, SourceNotFound
-from alliances.sources import ENV_VAR, REGISTRY, UnknownVersionWarning, load, resolve_data_dir
+from alliances.sources import (
+    ENV_VAR,
+    REGISTRY,
+    UnknownVersionWarning,
+    load,
+    resolve_data_dir,
+)
 
 
 def test_every_bundled_source_is_a_known_version(data_dir):
@@ -27,7 +33,7 @@ def test_every_bundled_source_is_a_known_version(data_dir):
 def test_registered_versions_pass_the_current_rules(data_dir):
     """Known bytes skip validation when loaded (they passed when registered): check every bundled
     file against the rules as they are now, and that its content hash is the registered one."""
-    from alliances.sources import _read_csv, content_sha256, find_file, validate
+    from alliances.sources.reading import _read_csv, content_sha256, find_file, validate
 
     for key, source in REGISTRY.items():
         path = find_file(source, [data_dir])

@@ -10,11 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO
 
 import alliances
 from alliances import store
 from alliances.errors import PanelError
-from conftest import REPO
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from alliances.ties import OBLIGATIONS
 from conftest import dyad
+
+from alliances.outcomes.ties import OBLIGATIONS
 
 
 def expected_levels(members: pd.DataFrame, a: int, b: int, years, *, peace: bool = False,

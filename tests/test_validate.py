@@ -1,4 +1,4 @@
-"""Out-of-sample validation (alliances.validate) on a synthetic panel: windows, no leakage,
+"""Out-of-sample validation (alliances.analysis.validate) on a synthetic panel: windows, no leakage,
 benchmarks, scores recomputed from the predictions, output files (fast, in-process).
 
 The last tests guard defects found in review and fixed: a Cox baseline of 0 past the last
@@ -19,13 +19,8 @@ import pytest
 import statsmodels.api as sm
 from scipy.special import expit
 
-from alliances import metrics, validate
-from alliances.errors import AlliancesError
-from alliances.models import ModelError, Spec
-from alliances.models._synthetic import synthetic_panel
-from alliances.models.catalog import VALIDATED_ESTIMATORS
-from alliances.models.estimators import design_for
-from alliances.validate import (
+from alliances.analysis import metrics, validate
+from alliances.analysis.validate import (
     BENCHMARKS,
     ERAS,
     Window,
@@ -35,6 +30,11 @@ from alliances.validate import (
     windows,
     write_validation,
 )
+from alliances.errors import AlliancesError
+from alliances.models import ModelError, Spec
+from alliances.models._synthetic import synthetic_panel
+from alliances.models.catalog import VALIDATED_ESTIMATORS
+from alliances.models.estimators import design_for
 
 COVS = ["cap_ratio", "log_capdist", "contig_land"]  # no separation in any window of the seed-0 panel
 KEY = ["dyad_id", "year"]

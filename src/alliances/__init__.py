@@ -1,14 +1,22 @@
 """alliances: dyad-year panels, onset models and predictions of alliance and alignment formation.
 
-Data flow (one module per stage): ``sources`` -> ``panel`` -> ``ties`` -> ``power`` /
-``geography`` / ``threat`` / ``regime`` -> ``outcomes`` -> ``models`` -> ``predict`` ->
-``report``; ``build`` runs the data stages and ``store`` writes documented Parquet.
+The layout follows the data flow:
+
+- ``sources``: the registry of input datasets, finding, reading and validating their files, downloads;
+- ``dyads``: the build context, the COW state system and the dyad-year rows, keyed lookups;
+- ``covariates``: power, geography, threat, regime, portfolio similarity, exercises, user events;
+- ``outcomes``: ATOP ties, onsets and risk sets, COW alliances, the agreement table;
+- ``build`` runs those stages in order, ``store`` writes and reads the documented Parquet and
+  ``codebook`` holds every column's entry;
+- ``models``: specifications, designs, estimators, variance and results;
+- ``analysis``: predictions, validation, figures, the report, ``replicate`` and ``multiverse``;
+- ``cli`` is the ``alliances`` command.
 """
 
 __version__ = "0.1.0"
 
-from .build import build_panel, run  # noqa: E402
-from .outcomes import onset_sources  # noqa: E402
-from .store import read_panel, write_build  # noqa: E402
+from alliances.build import build_panel, run  # noqa: E402
+from alliances.outcomes.onsets import onset_sources  # noqa: E402
+from alliances.store import read_panel, write_build  # noqa: E402
 
 __all__ = ["__version__", "build_panel", "onset_sources", "read_panel", "run", "write_build"]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import OutputError, os_error
+from alliances.errors import OutputError, os_error
 
 
 def _make_folder(folder: Path) -> None:

@@ -16,22 +16,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .census import agreement_table
-from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_columns, dyad_year_columns
-from .context import MISSING, BuildContext
-from .cow_alliance import add_cow_alliance
-from .errors import PanelError
-from .events import add_user_events
-from .exercises import add_exercises
-from .geography import add_geography, capital_years
-from .outcomes import add_onset_agreements, add_outcomes
-from .panel import dyad_years, to_directed
-from .power import add_power
-from .regime import add_regime
-from .similarity import add_similarity
-from .threat import add_threat
-from .ties import add_ties, orient
+from alliances import __version__
+from alliances.codebook import (
+    NULLABLE_INTS,
+    Column,
+    agreement_columns,
+    agreement_dyad_columns,
+    dyad_year_columns,
+)
+from alliances.covariates.events import add_user_events
+from alliances.covariates.exercises import add_exercises
+from alliances.covariates.geography import add_geography, capital_years
+from alliances.covariates.power import add_power
+from alliances.covariates.regime import add_regime
+from alliances.covariates.similarity import add_similarity
+from alliances.covariates.threat import add_threat
+from alliances.dyads.context import MISSING, BuildContext
+from alliances.dyads.panel import dyad_years, to_directed
+from alliances.errors import PanelError
+from alliances.outcomes.census import agreement_table
+from alliances.outcomes.cow_alliance import add_cow_alliance
+from alliances.outcomes.onsets import add_onset_agreements, add_outcomes
+from alliances.outcomes.ties import add_ties, orient
 
 Progress = Callable[[str], None]
 
@@ -63,7 +69,7 @@ def run(
 
     ``paths`` maps source keys (see ``alliances.sources.REGISTRY``) to explicit files, for
     example ``{"atop_members": "atop5_1m.csv"}``; other sources come from ``data_dir``.
-    ``events`` is a user-supplied events CSV (``alliances.events``), kept in its own columns.
+    ``events`` is a user-supplied events CSV (``alliances.covariates.events``), kept in its own columns.
     """
     say = progress or (lambda _msg: None)
     ctx = BuildContext(start=int(start), end=int(end), directed=bool(directed),

@@ -21,8 +21,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import EXIT_INTERNAL, EXIT_INTERRUPTED, AlliancesError, UsageError, os_error
-from .report import DEFAULT_SEED
+from alliances.analysis.report import DEFAULT_SEED
+from alliances.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    AlliancesError,
+    UsageError,
+    os_error,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dyad-year panels and models of alliance and alignment formation (ATOP + COW).")
@@ -82,7 +88,7 @@ def _log(msg: str) -> None:
 
 
 def _parse_sources(values: list[str] | None) -> dict[str, Path]:
-    from .sources import REGISTRY
+    from alliances.sources import REGISTRY
 
     paths = {}
     for item in values or []:
@@ -106,8 +112,8 @@ def build(
         help="user-supplied events CSV (ccode1, ccode2, year, kind, count, source, note), kept in its own columns")] = None,
 ) -> None:
     """Build dyad_years.parquet, agreement_dyads.parquet and agreements.parquet (written atomically)."""
-    from .build import run
-    from .store import write_build
+    from alliances.build import run
+    from alliances.store import write_build
 
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -140,7 +146,7 @@ def inspect(
     provenance: Annotated[bool, typer.Option("--provenance", help="also list every input and the rule past its coverage")] = False,
 ) -> None:
     """A short header, then the columns, one column's codebook entry, or the rows of one dyad."""
-    from .inspect import describe
+    from alliances.inspect import describe
 
     names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     if columns is not None and not names:
@@ -153,16 +159,15 @@ def codebook(
     out_path: Annotated[Path, typer.Option("--out", help="where to write the Markdown codebook")] = Path("datasets/codebook.md"),
 ) -> None:
     """Write the codebook generated from the column declarations."""
-    from .store import codebook_markdown
-
-    from .report import write_text_atomic
+    from alliances.analysis.report import write_text_atomic
+    from alliances.store import codebook_markdown
 
     write_text_atomic(out_path, codebook_markdown())
     out.print(f"codebook: {out_path}")
 
 
 def _estimators(text: str) -> list[str]:
-    from .models.catalog import CATALOG
+    from alliances.models.catalog import CATALOG
 
     names = [e.strip().lower() for e in text.split(",") if e.strip()]  # LOGIT and logit alike
     if not names:
@@ -205,11 +210,15 @@ def predict(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
 ) -> None:
     """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
-    from .sources import sha256_file
-    from .predict import Scenario, load_fits, resolve_scenario, run_predictions
-    from .store import read_panel
-
-    from .predict import parse_dyad
+    from alliances.analysis.predict import (
+        Scenario,
+        load_fits,
+        parse_dyad,
+        resolve_scenario,
+        run_predictions,
+    )
+    from alliances.sources import sha256_file
+    from alliances.store import read_panel
 
     span = _years(years)  # every input is checked before any model is fitted
     ests = _estimators(estimators)
@@ -242,7 +251,7 @@ def fit(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="folder for <spec>.<estimator>.json and estimates CSV")] = None,
 ) -> None:
     """Fit onset models of one specification; print summaries; save JSON results and a tidy CSV."""
-    from .models import cli_fit
+    from alliances.models import cli_fit
 
     cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
 
@@ -263,8 +272,8 @@ def validate(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="reliability and separation figures")] = True,
 ) -> None:
     """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
-    from .models import Spec
-    from .validate import run_validation, write_validation
+    from alliances.analysis.validate import run_validation, write_validation
+    from alliances.models import Spec
 
     if not panel_path.is_file():
         raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
@@ -293,7 +302,7 @@ def replicate(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
 ) -> None:
     """Rerun every analysis: build, fit every specification, predict China-Russia, census, report, manifest."""
-    from .replicate import run_replication
+    from alliances.analysis.replicate import run_replication
 
     t0 = time.perf_counter()
     run_replication(out_dir, plan, data_dir, datasets, start, end, jobs, scheduler, sims, figures,
@@ -313,7 +322,7 @@ def multiverse(
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="specification-curve figures")] = True,
 ) -> None:
     """Fit every combination of a plan's choices (Dask tasks): one tidy Parquet of estimates and predictions, specification curves and MULTIVERSE.md."""
-    from .multiverse import run_multiverse
+    from alliances.analysis.multiverse import run_multiverse
 
     t0 = time.perf_counter()
     frame = run_multiverse(plan, out_dir, panel_path, jobs, scheduler, figures, progress=_log)
@@ -327,9 +336,9 @@ def census(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for census.csv/.md and great_power_pacts.csv/.md")] = Path("analyses/output/census"),
 ) -> None:
     """Great-power agreement census from the ATOP member-level file."""
-    from .census import run_census
-    from .context import BuildContext
-    from .report import write_tables
+    from alliances.analysis.report import write_tables
+    from alliances.dyads.context import BuildContext
+    from alliances.outcomes.census import run_census
 
     tables = run_census(BuildContext(data_dir=data_dir))
     for path in write_tables(tables, out_dir):
@@ -343,8 +352,8 @@ def fetch_cmd(
     update: Annotated[bool, typer.Option("--update", help="accept a release whose SHA-256 differs from the recorded one")] = False,
 ) -> None:
     """Download every source into the cache, checked and recorded: ATOP and COW releases from their publishers, the other files from peacesciencer, arms-allies and troopdata at pinned commits."""
-    from .fetch import fetch
-    from .sources import cache_dir
+    from alliances.sources import cache_dir
+    from alliances.sources.fetch import fetch
 
     records = fetch([k.strip() for k in only.split(",")] if only else None, dest, update=update)
     for r in records:
@@ -360,7 +369,7 @@ def export(
     out_path: Annotated[Optional[Path], typer.Option("--out", help="output file (default: PATH with the new suffix)")] = None,
 ) -> None:
     """Export a built panel to CSV or Stata .dta (list columns joined with ';')."""
-    from .store import export_panel
+    from alliances.store import export_panel
 
     target = export_panel(path, fmt.lower(), out_path)
     out.print(str(target))
@@ -370,7 +379,7 @@ def export(
 def sources(data_dir: DataDir = None,
             as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
     """List each source: file found, version, SHA-256, coverage, citation."""
-    from .sources import REGISTRY, load, resolve_data_dirs
+    from alliances.sources import REGISTRY, load, resolve_data_dirs
 
     rows = []
     folders = resolve_data_dirs(data_dir)

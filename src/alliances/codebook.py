@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
-
 @dataclass(frozen=True)
 class Column:
     """The codebook entry of one column.
@@ -48,10 +47,20 @@ def pair(stem: str, dtype: str, description: str, **kw) -> list[Column]:
 
 def dyad_year_columns() -> list[Column]:
     """All columns of ``dyad_years.parquet`` in their output order."""
-    from . import cow_alliance, events, exercises, geography, outcomes, panel, power, regime, similarity, threat, ties
+    from alliances.covariates import (
+        events,
+        exercises,
+        geography,
+        power,
+        regime,
+        similarity,
+        threat,
+    )
+    from alliances.dyads import panel
+    from alliances.outcomes import cow_alliance, onsets, ties
 
     cols: list[Column] = []
-    for module in (panel, ties, outcomes, cow_alliance, power, geography, threat, regime, similarity, exercises):
+    for module in (panel, ties, onsets, cow_alliance, power, geography, threat, regime, similarity, exercises):
         cols.extend(module.COLUMNS)
     cols.extend(exercises.ONSET_COLUMNS)
     cols.extend(events.COLUMNS)
@@ -63,14 +72,14 @@ def dyad_year_columns() -> list[Column]:
 
 
 def agreement_dyad_columns() -> list[Column]:
-    from . import ties
+    from alliances.outcomes import ties
 
     return list(ties.AGREEMENT_COLUMNS)
 
 
 def agreement_columns() -> list[Column]:
     """All columns of ``agreements.parquet`` (one row per ATOP agreement)."""
-    from . import census
+    from alliances.outcomes import census
 
     return list(census.AGREEMENTS_COLUMNS)
 

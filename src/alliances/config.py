@@ -6,7 +6,7 @@ import os
 import tomllib
 from pathlib import Path
 
-from .errors import AlliancesError
+from alliances.errors import AlliancesError
 
 
 def read_toml(path: str | os.PathLike, what: str, error: type[AlliancesError] = AlliancesError) -> dict:

@@ -8,8 +8,8 @@ import os
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .errors import PanelError
-from .store import read_metadata, read_table
+from alliances.errors import PanelError
+from alliances.store import read_metadata, read_table
 
 DYAD_VIEW = ["year", "tie", "defense", "offense", "neutral", "nonagg", "consul", "n_agreements", "atopids",
              "alliance_onset", "alliance_new", "alignment_onset", "cinc1", "cinc2", "cap_ratio", "major1", "major2",

@@ -34,11 +34,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .atomic import atomic_path, commit, remove_stale, staged
-from .build import Build
-from .codebook import NULLABLE_INTS, Column, agreement_columns, agreement_dyad_columns, dyad_year_columns, to_markdown
-from .errors import OutputError, PanelError, UsageError
-from .sources import REGISTRY
+from alliances.atomic import atomic_path, commit, remove_stale, staged
+from alliances.build import Build
+from alliances.codebook import (
+    NULLABLE_INTS,
+    Column,
+    agreement_columns,
+    agreement_dyad_columns,
+    dyad_year_columns,
+    to_markdown,
+)
+from alliances.errors import OutputError, PanelError, UsageError
+from alliances.sources import REGISTRY
 
 META_PREFIX = "alliances."
 MANIFEST = "build.json"

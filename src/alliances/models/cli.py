@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..sources import sha256_file
+from alliances.sources import sha256_file
+
 from .errors import ModelError
 from .estimators import ESTIMATORS, fit
 from .results import Results, compare
@@ -18,7 +19,7 @@ DEFAULT_PANEL = Path("datasets/dyad_years.parquet")
 
 def read_panel(path: str | Path) -> pd.DataFrame:
     """The panel via ``alliances.read_panel`` (damaged files and interrupted builds refused)."""
-    from ..store import read_panel as _read
+    from alliances.store import read_panel as _read
 
     return _read(path)
 

@@ -31,7 +31,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CollinearityError, ModelError, SeparationError, unknown_columns_error
+from .errors import (
+    CollinearityError,
+    ModelError,
+    SeparationError,
+    unknown_columns_error,
+)
 from .spec import Spec, parse_term
 
 KNOT_QUANTILES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from ..errors import EXIT_MODEL, AlliancesError
+from alliances.errors import EXIT_MODEL, AlliancesError
 
 
 class ModelError(AlliancesError, ValueError):

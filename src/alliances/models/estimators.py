@@ -33,11 +33,12 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from . import cox as coxmod
 from . import variance
-from .catalog import CATALOG, info as estimator_info
+from .catalog import CATALOG
+from .catalog import info as estimator_info
 from .clogit import conditional_logit
 from .design import (
-    Design,
     MLOGIT_CATEGORIES,
+    Design,
     absorbed,
     build_design,
     check_collinearity,

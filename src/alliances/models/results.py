@@ -14,9 +14,10 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from alliances.errors import AlliancesError
+
 from .catalog import CATALOG
-from .design import DesignInfo, MLOGIT_CATEGORIES, model_matrix
-from ..errors import AlliancesError
+from .design import MLOGIT_CATEGORIES, DesignInfo, model_matrix
 from .errors import ModelError
 from .spec import Spec
 
@@ -304,7 +305,7 @@ class Results:
 
     def save(self, path: str | Path) -> Path:
         """Write the results (spec, estimates, covariance, panel hash) as JSON."""
-        from ..report import write_text_atomic
+        from alliances.analysis.report import write_text_atomic
 
         return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
 

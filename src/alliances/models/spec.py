@@ -215,7 +215,7 @@ class Spec:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "Spec":
-        from ..config import read_toml
+        from alliances.config import read_toml
 
         path = Path(path)
         d = read_toml(path, "specification")

@@ -15,7 +15,7 @@ Two kinds of years, both in the same two files:
 
 ``similarity.R`` then computes the four measures for every dyad of every year with and
 without regional reference systems; ``tests/test_similarity.py`` compares
-``alliances.similarity.portfolio_similarity`` with its output.
+``alliances.covariates.similarity.portfolio_similarity`` with its output.
 """
 
 from __future__ import annotations

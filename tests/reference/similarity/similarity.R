@@ -1,4 +1,4 @@
-# Independent reference values for alliances.similarity, written from the published formulas.
+# Independent reference values for alliances.covariates.similarity, written from the published formulas.
 #
 #   Rscript tests/reference/similarity/similarity.R      (from the repository root)
 #
@@ -8,7 +8,7 @@
 # equals either state's region), the four measures. Nothing here is vectorized or shared
 # with the Python code: one dyad at a time, base R only (plus jsonlite to write JSON).
 #
-# Conventions (the same as alliances.similarity; see its docstring and README.md here):
+# Conventions (the same as alliances.covariates.similarity; see its docstring and README.md here):
 #   portfolio of state i = its row of the n x n level matrix (levels 0..3, absent = 0),
 #     with its tie to itself = 3;
 #   S (Signorino and Ritter 1999), absolute distances, Delta = 3:

@@ -3,7 +3,7 @@
 Status outcomes count the *status switching on* in the dyad; ``*_new`` outcomes count the
 *signing of a new agreement* whatever the status (a dyad can sign a new defence pact while
 an older one is in force: the 1950 Sino-Soviet treaty replaced the 1945 one). Each outcome
-comes in the variants of :data:`alliances.ties.VARIANTS`: all agreements, peacetime only
+comes in the variants of :data:`alliances.outcomes.ties.VARIANTS`: all agreements, peacetime only
 (``*_peace``: ATOP ``wartime = 0``) and bilateral only (``*_bilat``: ATOP ``bilat = 1``).
 
 Onset rule: status is 1 this year and 0 in the previous year, where a dyad with no row in
@@ -32,11 +32,11 @@ import os
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .errors import PanelError
-from .keys import dyad_id, year_key
-from .panel import previous_row_is_last_year
-from .ties import VARIANTS, _list_column
+from alliances.codebook import Column
+from alliances.dyads.keys import dyad_id, year_key
+from alliances.dyads.panel import previous_row_is_last_year
+from alliances.errors import PanelError
+from alliances.outcomes.ties import VARIANTS, _list_column
 
 ATOP = ("atop_members",)
 EXT = "follows the carried-forward ATOP ties past coverage"
@@ -205,7 +205,7 @@ def _on_rows(values: np.ndarray, rows: np.ndarray, n: int, dtype: str) -> pd.arr
 def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: bool) -> pd.DataFrame:
     """Add the ``{onset}_agreement`` columns (and, for the main onsets, the producing agreements).
 
-    ``years`` is the agreement-dyad-year table returned by :func:`alliances.ties.add_ties`.
+    ``years`` is the agreement-dyad-year table returned by :func:`alliances.outcomes.ties.add_ties`.
     Only the rows where an onset is 1 are looked at (a few thousand): their agreement-dyad-years
     at the onset's level are sorted by (row, member count descending, atopid) and the first
     per row is the primary agreement. Onsets past ATOP coverage are null, so are these.
@@ -260,7 +260,7 @@ def onset_sources(panel: pd.DataFrame, outcome: str = "alliance_onset",
         raise PanelError(f"onset_sources needs an onset outcome with its agreement column; got {outcome!r} "
                          f"(one of {', '.join(ONSETS)})")
     if not isinstance(agreements, pd.DataFrame):
-        from .store import read_panel
+        from alliances.store import read_panel
 
         agreements = read_panel(agreements)
     ids = panel.loc[panel[outcome].fillna(0).to_numpy() == 1, col]

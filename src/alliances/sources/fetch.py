@@ -28,10 +28,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import SourceError, UsageError
-from .sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
-
-
+from alliances.errors import SourceError, UsageError
+from alliances.sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
 
 #: source key -> where `alliances fetch` downloads it (declared on each registry entry)
 FETCHABLE: dict[str, Fetchable] = {k: s.download for k, s in REGISTRY.items() if s.download is not None}
@@ -50,7 +48,7 @@ def _ledger(dest: Path) -> dict:
 
 
 def _write_ledger(dest: Path, ledger: dict) -> None:
-    from .report import write_text_atomic
+    from alliances.analysis.report import write_text_atomic
 
     write_text_atomic(dest / "fetched.json", json.dumps(ledger, indent=1, sort_keys=True) + "\n")
 

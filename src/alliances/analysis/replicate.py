@@ -26,11 +26,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .config import read_toml
-from .errors import AlliancesError
-from .models.results import STAR_LEGEND
-from .report import latex_table, markdown_table, outcome_words, write_tables, write_text_atomic
+from alliances import __version__
+from alliances.analysis.report import (
+    latex_table,
+    markdown_table,
+    outcome_words,
+    write_tables,
+    write_text_atomic,
+)
+from alliances.config import read_toml
+from alliances.errors import AlliancesError
+from alliances.models.results import STAR_LEGEND
 
 Progress = Callable[[str], None]
 ID_COLUMNS = ["ccode1", "ccode2", "year", "dyad_id", "great_power_dyad", "conttype", "major1", "major2",
@@ -125,7 +131,7 @@ _PANELS: dict[tuple, pd.DataFrame] = {}
 def worker_panel(panel_path: str, columns: tuple[str, ...]) -> pd.DataFrame:
     """The panel's ``columns``, read once per worker process (the latest panel only; a file
     rewritten since, e.g. by a later build in the same process, is read again)."""
-    from .store import read_panel
+    from alliances.store import read_panel
 
     stat = os.stat(panel_path)
     key = (panel_path, stat.st_mtime_ns, stat.st_size, columns)
@@ -139,9 +145,9 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
     the same fit; returns the results as a dict, or the error."""
-    from .models import Spec, fit
-
     from threadpoolctl import threadpool_limits
+
+    from alliances.models import Spec, fit
 
     panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
@@ -194,16 +200,20 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                     data_dir=None, datasets_dir="datasets", start: int = 1816, end: int = 2022, jobs: int = 2,
                     scheduler: str | None = None, sims: int | None = None, figures: bool = True,
                     progress: Progress | None = None) -> dict:
-    from . import run
-    from .census import run_census
-    from .context import BuildContext
     from threadpoolctl import threadpool_limits
 
-    from .models import Results, Spec, compare
-    from .models.design import needed_columns
-    from .predict import check_simulable, resolve_scenario, run_predictions
-    from .sources import sha256_file
-    from .store import write_build
+    from alliances import run
+    from alliances.analysis.predict import (
+        check_simulable,
+        resolve_scenario,
+        run_predictions,
+    )
+    from alliances.dyads.context import BuildContext
+    from alliances.models import Results, Spec, compare
+    from alliances.models.design import needed_columns
+    from alliances.outcomes.census import run_census
+    from alliances.sources import sha256_file
+    from alliances.store import write_build
 
     say = progress or (lambda _m: None)
     plan = load_plan(plan_path)
@@ -270,7 +280,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                   "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
     validation = None
     if plan.validate_spec:
-        from .validate import run_validation, write_validation
+        from alliances.analysis.validate import run_validation, write_validation
 
         say(f"out-of-sample validation of {plan.validate_spec}")
         try:
@@ -316,8 +326,13 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
 
 def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: bool) -> list[str]:
     """The dyad's exercises and portfolio similarity against same-year groups (table, figure, report lines)."""
-    from .behaviour import compare_dyad, figure, report_lines, user_counts
-    from .predict import parse_dyad
+    from alliances.analysis.behaviour import (
+        compare_dyad,
+        figure,
+        report_lines,
+        user_counts,
+    )
+    from alliances.analysis.predict import parse_dyad
 
     a, b = parse_dyad(plan.dyad, panel)
     table = compare_dyad(panel, a, b)
@@ -413,7 +428,7 @@ def model_overview(fits: dict) -> pd.DataFrame:
 def onset_shares(panel: pd.DataFrame, agreements: pd.DataFrame | None, spec) -> pd.DataFrame:
     """Where the events come from: for all alliance onsets and the predicted spec's outcome (years
     with a known outcome), the share from the top 10 and 20 agreements, bilateral and wartime ones."""
-    from .outcomes import onset_sources
+    from alliances.outcomes.onsets import onset_sources
 
     outcomes = ["alliance_onset"] + ([spec.outcome] if spec is not None and spec.outcome != "alliance_onset" else [])
     rows = []

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .context import CARRY_FORWARD, BuildContext
-from .keys import expand_years
+from alliances.codebook import Column
+from alliances.dyads.context import CARRY_FORWARD, BuildContext
+from alliances.dyads.keys import expand_years
 
 COLUMNS = [
     Column("ccode1", "int16", "COW country code of the first state (the smaller code in an undirected panel; "

@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .context import MISSING, BuildContext
-from .keys import dyad_id, lookup, year_key
-from .outcomes import years_since
-from .panel import previous_row_is_last_year
+from alliances.codebook import Column
+from alliances.dyads.context import MISSING, BuildContext
+from alliances.dyads.keys import dyad_id, lookup, year_key
+from alliances.dyads.panel import previous_row_is_last_year
+from alliances.outcomes.onsets import years_since
 
 TYPES = ("cow_defense", "cow_neutral", "cow_nonagg", "cow_entente")
 EXT = "missing past COW alliance coverage (2012); rule missing"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import atomic_path
+from alliances.atomic import atomic_path
 
 #: the shipped replication plan's simulation seed, also `alliances predict`'s default, so that the
 #: report's intervals can be reproduced from the command line

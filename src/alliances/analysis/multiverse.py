@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import read_toml
-from .errors import AlliancesError, UsageError
-from .report import DEFAULT_SEED, markdown_table, write_text_atomic
+from alliances.analysis.report import DEFAULT_SEED, markdown_table, write_text_atomic
+from alliances.config import read_toml
+from alliances.errors import AlliancesError, UsageError
 
 CHOICE_ORDER = ("panel", "outcome", "years", "lag", "risk_set", "time_controls", "period_effects", "estimator",
                 "cluster")
@@ -83,9 +83,9 @@ def _ordered(choices: dict) -> list[str]:
 
 def load_plan(path: str | os.PathLike, panel: str | os.PathLike | None = None) -> MultiversePlan:
     """Read and check a multiverse plan; every choice is validated before anything is fitted."""
-    from .models import Spec
-    from .models.catalog import CATALOG
-    from .models.variance import DESCRIPTION
+    from alliances.models import Spec
+    from alliances.models.catalog import CATALOG
+    from alliances.models.variance import DESCRIPTION
 
     path = Path(path)
     raw = read_toml(path, "multiverse plan")
@@ -126,7 +126,7 @@ def load_plan(path: str | os.PathLike, panel: str | os.PathLike | None = None) -
 
 
 def _spec(plan: MultiversePlan, combo: dict, cluster: str):
-    from .models import Spec
+    from alliances.models import Spec
 
     fields = {k: v for k, v in combo.items() if k not in ("estimator", "panel")}
     return Spec.from_dict({**plan.base, **fields, "cluster": cluster, "name": plan.base.get("name") or "multiverse"})
@@ -141,9 +141,9 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
     """Fit one combination with every clustering from the same fit; predict the dyad."""
     from threadpoolctl import threadpool_limits
 
-    from .models import Spec, fit
-    from .models.estimators import design_for, design_key, design_spec
-    from .replicate import worker_panel
+    from alliances.analysis.replicate import worker_panel
+    from alliances.models import Spec, fit
+    from alliances.models.estimators import design_for, design_key, design_spec
 
     panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
@@ -169,9 +169,8 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
 
 def _predict(panel: pd.DataFrame, res, dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """The dyad's onset probability in ``year`` with a 95% simulation interval (NaN if unavailable)."""
-    from .models.catalog import PROBABILITY_ESTIMATORS
-
-    from .predict import explanatory
+    from alliances.analysis.predict import explanatory
+    from alliances.models.catalog import PROBABILITY_ESTIMATORS
 
     empty = {"p": np.nan, "p_lo": np.nan, "p_hi": np.nan}
     if res.estimator not in PROBABILITY_ESTIMATORS or res.estimator == "mlogit":
@@ -195,10 +194,10 @@ def run_multiverse(plan_path: str | os.PathLike, out_dir: str | os.PathLike = "a
                    figures: bool = True, progress=None) -> pd.DataFrame:
     """Fit every specification of the plan; write ``multiverse.parquet``, ``MULTIVERSE.md``,
     ``multiverse_summary.csv`` and the specification-curve figures into ``out_dir``."""
-    from .models.design import needed_columns
-    from .predict import parse_dyad
-    from .replicate import run_tasks
-    from .store import read_panel
+    from alliances.analysis.predict import parse_dyad
+    from alliances.analysis.replicate import run_tasks
+    from alliances.models.design import needed_columns
+    from alliances.store import read_panel
 
     say = progress or (lambda _m: None)
     if jobs < 1:
@@ -226,7 +225,7 @@ def run_multiverse(plan_path: str | os.PathLike, out_dir: str | os.PathLike = "a
     write_text_atomic(out / "multiverse_summary.csv", summary.to_csv(index=False, lineterminator="\n"))
     write_text_atomic(out / "MULTIVERSE.md", report(frame, summary, plan))
     if figures:
-        from .figures import specification_curve
+        from alliances.analysis.figures import specification_curve
 
         for term in [*plan.key_covariates, "probability"]:
             specification_curve(frame, term, out / "figures" / f"curve_{_slug(term)}", plan.dyad, plan.predict_year)
@@ -284,10 +283,10 @@ def _tidy(plan: MultiversePlan, combos: list[dict], results: list[dict]) -> pd.D
 def _write(frame: pd.DataFrame, path: Path, plan: MultiversePlan, plan_path) -> None:
     import pyarrow as pa
 
-    from .store import write_parquet_atomic
+    from alliances.store import write_parquet_atomic
 
     meta = {"alliances.table": "multiverse",
-            "alliances.multiverse": json.dumps({"plan": str(plan_path), "base": plan.base,
+            "alliances.analysis.multiverse": json.dumps({"plan": str(plan_path), "base": plan.base,
                                                 "choices": {k: list(v) for k, v in plan.choices.items()},
                                                 "panels": plan.panels, "dyad": plan.dyad,
                                                 "predict_year": plan.predict_year, "sims": plan.sims,

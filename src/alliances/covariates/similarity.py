@@ -1,6 +1,6 @@
 """Similarity of two states' alliance portfolios: Signorino-Ritter S, Cohen's kappa, Kendall's tau-b.
 
-Coding (the package's ``tie`` category codes, ``alliances.ties.LEVELS``): the valued tie
+Coding (the package's ``tie`` category codes, ``alliances.outcomes.ties.LEVELS``): the valued tie
 between two states in a year is the highest obligation in force between them,
 
     0 = none          no agreement
@@ -85,11 +85,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
-from .codebook import Column
-from .errors import PanelError, UsageError
-from .ties import LEVELS
+from alliances.codebook import Column
+from alliances.errors import PanelError, UsageError
+from alliances.outcomes.ties import LEVELS
 
-#: The valued tie levels, 0..MAX_LEVEL (``alliances.ties.LEVELS`` codes).
+#: The valued tie levels, 0..MAX_LEVEL (``alliances.outcomes.ties.LEVELS`` codes).
 MAX_LEVEL = 3
 #: A state's tie with itself.
 SELF_TIE = MAX_LEVEL
@@ -444,7 +444,7 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     panel the two orders of a dyad get the same values. States are the panel's members in
     each year, weighted by their CINC (NMC).
     """
-    from .keys import year_key
+    from alliances.dyads.keys import year_key
 
     c1 = panel["ccode1"].to_numpy(dtype=np.int64)
     c2 = panel["ccode2"].to_numpy(dtype=np.int64)

@@ -49,8 +49,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .errors import SourceError
+from alliances.codebook import Column
+from alliances.errors import SourceError
 
 CITATION = (
     "D'Orazio, Vito and Kevin Galambos. 2021. Multinational Military Exercises, 1980-2010. "
@@ -363,8 +363,8 @@ def add_exercises(panel: pd.DataFrame, ctx) -> pd.DataFrame:
     organisations among the participants (module docstring). Past and before the coverage
     every column is missing (rule ``missing``).
     """
-    from .context import MISSING
-    from .panel import previous_row_is_last_year
+    from alliances.dyads.context import MISSING
+    from alliances.dyads.panel import previous_row_is_last_year
 
     src = ctx.source("mme")
     ctx.extend("mme", MISSING, note="joint-exercise columns are missing outside the MME coverage")

@@ -32,13 +32,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import read_toml
-from .errors import PanelError, ScenarioError
-from .models import Results
-from .models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
-from .models.design import lag_within_dyad, same_dyad_previous
-from .models.spec import parse_term
-from .report import DEFAULT_SEED
+from alliances.analysis.report import DEFAULT_SEED
+from alliances.config import read_toml
+from alliances.errors import PanelError, ScenarioError
+from alliances.models import Results
+from alliances.models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
+from alliances.models.design import lag_within_dyad, same_dyad_previous
+from alliances.models.spec import parse_term
 
 DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
 CARRY_RULE = "carry_forward_past_coverage"
@@ -107,7 +107,7 @@ class Scenario:
 
 
 def parse_dyad(text: str | tuple[int, int], panel: pd.DataFrame) -> tuple[int, int]:
-    from .inspect import parse_dyad as parse
+    from alliances.inspect import parse_dyad as parse
 
     a, b = text if isinstance(text, tuple) else parse(text, panel)
     a, b = min(a, b), max(a, b)
@@ -486,8 +486,8 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[
 
     import pyarrow as pa
 
-    from .report import write_text_atomic
-    from .store import write_parquet_atomic
+    from alliances.analysis.report import write_text_atomic
+    from alliances.store import write_parquet_atomic
 
     path = Path(path)
     if path.suffix == ".parquet":
@@ -506,7 +506,7 @@ def load_fits(panel: pd.DataFrame, model_paths: Sequence[str | os.PathLike],
               progress=None) -> dict[str, Results]:
     """Fitted models from specification files (``.toml``: fit each estimator) or saved
     results (``.json``). Labels are ``<spec name>:<estimator>`` when several specs are given."""
-    from .models import Spec, fit, load
+    from alliances.models import Spec, fit, load
 
     fits: dict[str, Results] = {}
     for path in map(Path, model_paths):
@@ -564,7 +564,7 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
             write_frame(frame, out / f"{name}.csv", meta)
             write_frame(frame, out / f"{name}.parquet", meta)
         if figures:
-            from .figures import all_figures
+            from alliances.analysis.figures import all_figures
 
             names = dict(zip(panel["ccode1"], panel["stateabb1"].astype(str))) | dict(
                 zip(panel["ccode2"], panel["stateabb2"].astype(str)))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column, pair
-from .context import MISSING, BuildContext
-from .keys import lookup, year_key
+from alliances.codebook import Column, pair
+from alliances.dyads.context import MISSING, BuildContext
+from alliances.dyads.keys import lookup, year_key
 
 EXT = "missing past coverage (Polity2 2017, V-Dem 2019); rule missing"
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column, pair
-from .context import CARRY_FORWARD, MISSING, SUCCESSOR, BuildContext
-from .geography import capital_distance
-from .keys import dyad_id, expand_years, lookup, year_key
+from alliances.codebook import Column, pair
+from alliances.covariates.geography import capital_distance
+from alliances.dyads.context import CARRY_FORWARD, MISSING, SUCCESSOR, BuildContext
+from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
 
 KM_PER_MILE = 1.609344
 MILES_PER_DAY = 250.0

@@ -24,7 +24,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import rankdata
 
-from .models.errors import ModelError
+from alliances.models.errors import ModelError
 
 #: Two-sided 95% standard-normal quantile, ``scipy.stats.norm.ppf(0.975)``.
 Z95 = 1.959963984540054

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .codebook import Column
-from .context import CARRY_FORWARD, BuildContext
-from .keys import expand_years, lookup, year_key
+from alliances.codebook import Column
+from alliances.dyads.context import CARRY_FORWARD, BuildContext
+from alliances.dyads.keys import expand_years, lookup, year_key
 
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 LEVELS = ("none", "coordination", "alignment", "alliance")
@@ -233,7 +233,7 @@ def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.D
     Returns the panel (with internal ``*_by1``/``*_by2`` and ``*_new_*`` columns that
     :func:`orient` turns into the published columns), the agreement-dyad table, and the
     agreement-dyad-years (``atopid ccode1 ccode2 year wartime bilat size level_by1
-    level_by2 level_any``) from which :func:`alliances.outcomes.add_onset_agreements`
+    level_by2 level_any``) from which :func:`alliances.outcomes.onsets.add_onset_agreements`
     finds the agreements behind each onset.
     """
     agr = agreement_dyads(ctx)
@@ -300,9 +300,9 @@ def orient(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     """Turn per-member pledges into the published obligation columns.
 
     Undirected: an obligation exists if either member pledged it. Directed: row (A, B)
-    carries A's pledges (``*_by1`` after :func:`alliances.panel.to_directed` swapped them).
+    carries A's pledges (``*_by1`` after :func:`alliances.dyads.panel.to_directed` swapped them).
     Each variant's tie level goes to an internal ``_level{suffix}`` column for
-    :func:`alliances.outcomes.add_outcomes`; only the main variant's obligations are kept.
+    :func:`alliances.outcomes.onsets.add_outcomes`; only the main variant's obligations are kept.
     """
     internal = []
     for variant in VARIANTS:

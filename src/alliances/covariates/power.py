@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column, pair
-from .context import CARRY_FORWARD, MISSING, BuildContext
-from .keys import expand_years, lookup, year_key
+from alliances.codebook import Column, pair
+from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
+from alliances.dyads.keys import expand_years, lookup, year_key
 
 NMC_COMPONENTS = {
     "milex": ("military expenditure", "thousands of current US dollars (pre-1914: thousands of UK pounds)"),

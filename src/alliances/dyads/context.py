@@ -7,13 +7,16 @@ rule, so the rules end up in the Parquet metadata and in the ``extended_sources`
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UsageError
-import warnings
+import numpy as np
+import pandas as pd
 
-from .sources import Loaded, SourceWarning, check_codes, load, resolve_data_dirs
+from alliances.dyads.keys import expand_years
+from alliances.errors import UsageError
+from alliances.sources import Loaded, SourceWarning, load, resolve_data_dirs
 
 # Named rules for years past a source's coverage (the codebook and metadata cite them).
 CARRY_FORWARD = "carry_forward"  # last observed status is assumed to persist; rows flagged
@@ -74,3 +77,43 @@ class BuildContext:
 
     def provenance(self) -> list[dict]:
         return [self.loaded[k].provenance() for k in sorted(self.loaded)]
+
+
+def check_codes(loaded: Loaded, states: Loaded, first_year: int, last_year: int) -> list[str]:
+    """Cross-check COW codes and completeness against the state system; return warnings' texts.
+
+    Codes never in the state system (except the source's declared ``non_state_codes``) and
+    state-years missing from a ``complete`` source are reported with counts; the rows stay
+    (a code no state has pairs with no dyad; a missing state-year stays missing).
+    """
+    source, frame = loaded.source, loaded.frame
+    members = states.frame
+    known = set(members["ccode"].astype(int)) | set(source.non_state_codes)
+    messages = []
+    for col in source.code_columns:
+        codes = pd.to_numeric(frame[col], errors="coerce")
+        stray = codes.notna() & ~codes.isin(known)
+        if stray.any():
+            found = sorted(set(codes[stray].astype(int)))
+            messages.append(
+                f"{loaded.path}: column '{col}' holds {int(stray.sum())} code(s) that are not COW states: "
+                f"{', '.join(map(str, found[:10]))}{' ...' if len(found) > 10 else ''}; "
+                "those rows pair with no dyad - check the file or the code"
+            )
+    if source.complete:
+        end = min(states.coverage[1], loaded.coverage[1], last_year)
+        start = max(first_year, loaded.coverage[0])
+        idx, years = expand_years(np.maximum(members["styear"].to_numpy(dtype=int), start),
+                                  np.minimum(members["endyear"].to_numpy(dtype=int), end))
+        expected = pd.MultiIndex.from_arrays([members["ccode"].to_numpy(dtype=int)[idx], years])
+        have = pd.MultiIndex.from_arrays([pd.to_numeric(frame["ccode"]).to_numpy(dtype=int),
+                                          pd.to_numeric(frame["year"]).to_numpy(dtype=int)])
+        absent = expected[~expected.isin(have)]
+        if len(absent):
+            per_state = pd.Series(absent.get_level_values(1)).groupby(absent.get_level_values(0)).agg(["size", "min", "max"])
+            listed = "; ".join(f"{c}: {r['size']} year(s) {r['min']}-{r['max']}" for c, r in per_state.head(8).iterrows())
+            messages.append(
+                f"{loaded.path}: {len(absent)} member state-year(s) of the COW state system ({start}-{end}) have no row, "
+                f"in {len(per_state)} state(s) ({listed}{' ...' if len(per_state) > 8 else ''}); their values stay missing"
+            )
+    return messages

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .errors import SourceError
-from .keys import lookup, year_key
-from .sources import sha256_file
+from alliances.codebook import Column
+from alliances.dyads.keys import lookup, year_key
+from alliances.errors import SourceError
+from alliances.sources import sha256_file
 
 FIELDS = ("ccode1", "ccode2", "year", "kind", "count", "source", "note")
 _EXT = "missing wherever the user's events file has no row (not asked, not zero); see alliances.build user_events"

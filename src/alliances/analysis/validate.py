@@ -34,13 +34,19 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from . import metrics
-from .errors import AlliancesError
-from .models import Spec
-from .models.catalog import VALIDATED_ESTIMATORS, info as estimator_info
-from .models.design import (Design, design_matrix, restrict_periods, spline_knots,
-                            time_control_columns)
-from .models.errors import ModelError
+from alliances.analysis import metrics
+from alliances.errors import AlliancesError
+from alliances.models import Spec
+from alliances.models.catalog import VALIDATED_ESTIMATORS
+from alliances.models.catalog import info as estimator_info
+from alliances.models.design import (
+    Design,
+    design_matrix,
+    restrict_periods,
+    spline_knots,
+    time_control_columns,
+)
+from alliances.models.errors import ModelError
 
 ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
 BENCHMARKS = ("base_rate", "duration_only")
@@ -92,9 +98,9 @@ _DESIGNS: dict[tuple, Design] = {}
 
 def full_design(panel_path: str, spec_dict: dict) -> Design:
     """The estimation frame of the whole sample (cached per process)."""
-    from .models.design import needed_columns
-    from .models.estimators import design_for
-    from .store import read_panel
+    from alliances.models.design import needed_columns
+    from alliances.models.estimators import design_for
+    from alliances.store import read_panel
 
     stat = os.stat(panel_path)  # a rewritten panel file is read again
     key = (panel_path, stat.st_mtime_ns, stat.st_size, repr(sorted(spec_dict.items())))
@@ -129,7 +135,7 @@ def _training_knots(design: Design, train: np.ndarray, n_knots: int) -> Design:
 def _outcome_years(panel_path: str | os.PathLike, spec: Spec) -> tuple[int, int]:
     """First and last outcome year of the sample, read from two columns (the first year
     moved on by the covariate lag, which leaves no earlier year with lagged covariates)."""
-    from .store import read_panel
+    from alliances.store import read_panel
 
     frame = read_panel(panel_path, columns=["year", spec.outcome])
     known = frame.loc[frame[spec.outcome].notna(), "year"].to_numpy()
@@ -163,7 +169,7 @@ def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
 
 def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd.DataFrame:
     """Fit ``model`` on the window's training years of ``design`` and predict its test years."""
-    from .models.estimators import fit_design
+    from alliances.models.estimators import fit_design
 
     year = design.frame["year"].to_numpy()
     in_train = window.train_mask(year)
@@ -274,7 +280,7 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
                    first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
                    jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None) -> Validation:
     """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file."""
-    from .replicate import run_tasks
+    from alliances.analysis.replicate import run_tasks
 
     say = progress or (lambda _m: None)
     models = list(estimators or VALIDATED_ESTIMATORS)
@@ -315,8 +321,8 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
     """``predictions.parquet`` (with the spec and windows in its metadata), ``scores``,
     ``calibration``, ``calibration_by_era`` and ``failures`` as CSV and Markdown, and the
     reliability and separation figures."""
-    from .predict import write_frame
-    from .report import write_tables
+    from alliances.analysis.predict import write_frame
+    from alliances.analysis.report import write_tables
 
     out = Path(out_dir)
     meta = {"spec": v.spec.to_dict(), "windows": [dataclasses.asdict(w) for w in v.windows],
@@ -326,7 +332,7 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
     write_tables({"scores": v.scores, "calibration": v.calibration, "calibration_by_era": v.calibration_by_era,
                   "failures": v.failures}, out)
     if figures:
-        from .figures import reliability_figure, separation_figure
+        from alliances.analysis.figures import reliability_figure, separation_figure
 
         rolling = v.predictions[v.predictions["scheme"] == "rolling"]
         words = {"base_rate": "base rate (benchmark)", "duration_only": "duration only (benchmark)",

@@ -3,8 +3,8 @@ great-power, allied and rival dyads of the same year (REPORT.md, "Alignment beyo
 
 Sources: joint exercises from the Multinational Military Exercises data (D'Orazio and
 Galambos 2021; 1980-2010), portfolio similarity computed from ATOP ties
-(:mod:`alliances.similarity`), and, for years no dataset covers, a user-supplied events
-file (:mod:`alliances.events`), always labelled as such.
+(:mod:`alliances.covariates.similarity`), and, for years no dataset covers, a user-supplied events
+file (:mod:`alliances.covariates.events`), always labelled as such.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .events import read_events
+from alliances.covariates.events import read_events
 
 COLUMNS = ["year", "ccode1", "ccode2", "mme_exercises", "mme_bilateral", "portfolio_s", "portfolio_s_weighted",
            "portfolio_kappa", "portfolio_tau_b", "great_power_dyad", "alliance", "rivals", "tie"]
@@ -74,7 +74,7 @@ def figure(table: pd.DataFrame, user: pd.DataFrame | None, path_stem: str | os.P
     """Two panels: joint exercises per year (MME 1980-2010, user-supplied counts after that as
     open markers) and portfolio S; the dyad as a line, each group's median dashed and 90th
     percentile dotted."""
-    from .figures import _save_stem, plt
+    from alliances.analysis.figures import _save_stem, plt
 
     colors = {"great-power dyads": "#0072B2", "allied dyads": "#009E73", "rival dyads": "#D55E00"}
     fig = plt.figure(figsize=(11, 5.4))
@@ -109,7 +109,7 @@ def figure(table: pd.DataFrame, user: pd.DataFrame | None, path_stem: str | os.P
 
 def report_lines(table: pd.DataFrame, user: pd.DataFrame | None, fits: dict, dyad_label: str) -> list[str]:
     """The REPORT.md section: the comparison table, the user-supplied counts and the models."""
-    from .report import markdown_table
+    from alliances.analysis.report import markdown_table
 
     last = table.iloc[-1]
     run_start = int(table.loc[(table["tie"] != last["tie"]), "year"].max() + 1) if (table["tie"] != last["tie"]).any() \

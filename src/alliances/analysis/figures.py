@@ -18,9 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .metrics import _check as _check_forecasts
-from .report import outcome_words
+from alliances import __version__
+from alliances.analysis.metrics import _check as _check_forecasts
+from alliances.analysis.report import outcome_words
 
 TIE_COLORS = {"alliance": "#d9d9d9", "alignment": "#ececec", "coordination": "#f6f6f6"}
 SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0, states and majors, "
@@ -170,7 +170,7 @@ def reliability_figure(tables: dict[str, pd.DataFrame], path_stem: str | os.Path
                        source: str = VALIDATION_SOURCE) -> list[Path]:
     """Reliability diagram: observed event rate against mean predicted probability per bin.
 
-    ``tables`` maps a model name to its :func:`alliances.metrics.calibration_table`
+    ``tables`` maps a model name to its :func:`alliances.analysis.metrics.calibration_table`
     (columns ``p_mean``, ``observed``, ``lo``, ``hi``, ``events``). Each model gets its own
     colour (Okabe-Ito, colour-blind safe), marker and line style; vertical bars are the 95%
     Wilson intervals of the observed rate; the dashed grey 45-degree line is perfect
@@ -242,7 +242,7 @@ def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_column
     its number of events relative to the slice with the most, and the line is the slice's
     mean p; with fewer rows each row is its own column, light or dark, as in the original.
     Bins are drawn as one image, so a million rows take about a second and the SVG stays
-    small. Inputs are checked as in :mod:`alliances.metrics`. Writes ``<path_stem>.png``
+    small. Inputs are checked as in :mod:`alliances.analysis.metrics`. Writes ``<path_stem>.png``
     and ``.svg``; returns the paths.
     """
     from matplotlib.colors import LinearSegmentedColormap

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .codebook import Column
-from .context import CARRY_FORWARD, MISSING, BuildContext
-from .keys import dyad_id, expand_years, lookup, year_key
+from alliances.codebook import Column
+from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
+from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 CONT_EXT = "carried forward: contiguity spells open at the end of coverage (2016) persist"
@@ -47,7 +47,7 @@ def contiguity(ctx: BuildContext) -> pd.DataFrame:
     first = _years_of(c["stdate"])
     last = _years_of(c["enddate"])
     if np.isnan(first).any() or np.isnan(last).any():
-        from .errors import SourceError
+        from alliances.errors import SourceError
 
         row = int(np.flatnonzero(np.isnan(first) | np.isnan(last))[0])
         raise SourceError(f"{src.path}: unreadable stdate/enddate on data row {row + 1} (expected yyyy-mm-dd)")

@@ -29,11 +29,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .codebook import Column
-from .context import BuildContext
-from .keys import lookup, year_key
-from .power import major_years
-from .ties import LEVELS, OBLIGATIONS, _dates, _level, _list_column, member_counts
+from alliances.codebook import Column
+from alliances.covariates.power import major_years
+from alliances.dyads.context import BuildContext
+from alliances.dyads.keys import lookup, year_key
+from alliances.outcomes.ties import (
+    LEVELS,
+    OBLIGATIONS,
+    _dates,
+    _level,
+    _list_column,
+    member_counts,
+)
 
 ERAS = [(1815, 1913, "1815-1913"), (1914, 1918, "1914-1918"), (1919, 1938, "1919-1938"),
         (1939, 1945, "1939-1945"), (1946, 1989, "1946-1989"), (1990, 2100, "1990-")]
@@ -94,7 +101,7 @@ def founding_members(ctx: BuildContext, m: pd.DataFrame | None = None) -> pd.Dat
     """One member row per (atopid, founding member), with ``gp``: a COW major power in the signing year.
 
     Founding member: entry date == signing date. Great powers come from
-    :func:`alliances.power.major_years` over all signing years (whatever the panel's years).
+    :func:`alliances.covariates.power.major_years` over all signing years (whatever the panel's years).
     """
     m = member_rows(ctx) if m is None else m
     founders = m[m["entry"] == m["signing"]].drop_duplicates(["atopid", "member"])

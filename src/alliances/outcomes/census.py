@@ -36,10 +36,10 @@ from alliances.dyads.keys import lookup, year_key
 from alliances.outcomes.ties import (
     LEVELS,
     OBLIGATIONS,
-    _dates,
-    _level,
-    _list_column,
+    atop_dates,
+    list_column,
     member_counts,
+    tie_level,
 )
 
 ERAS = [(1815, 1913, "1815-1913"), (1914, 1918, "1914-1918"), (1919, 1938, "1919-1938"),
@@ -92,7 +92,7 @@ AGREEMENTS_COLUMNS = [
 def member_rows(ctx: BuildContext) -> pd.DataFrame:
     """The ATOP member rows with ``entry`` date and the agreement's ``signing`` date."""
     m = ctx.source("atop_members").frame.copy()
-    m["entry"] = _dates(m["yrent"], m["moent"], m["dayent"], end=False).to_numpy()
+    m["entry"] = atop_dates(m["yrent"], m["moent"], m["dayent"], end=False).to_numpy()
     m["signing"] = m.groupby("atopid")["entry"].transform("min")
     return m
 
@@ -166,16 +166,16 @@ def agreement_table(ctx: BuildContext, panel: pd.DataFrame) -> pd.DataFrame:
     sizes = member_counts(ctx)
     out["n_members"] = sizes.loc[ids].to_numpy()
     mem = m[["atopid", "member"]].drop_duplicates().sort_values(["atopid", "member"])
-    out["members"] = _list_column(ids, mem["atopid"].to_numpy(), mem["member"].to_numpy(),
+    out["members"] = list_column(ids, mem["atopid"].to_numpy(), mem["member"].to_numpy(),
                                   dtype=pa.int16()).set_axis(out.index)
     founders = founding_members(ctx, m).sort_values(["atopid", "member"])
     for name, rows in (("founding", founders), ("founding_great_powers", founders[founders["gp"]])):
-        lists = _list_column(ids, rows["atopid"].to_numpy(), rows["member"].to_numpy(), dtype=pa.int16())
+        lists = list_column(ids, rows["atopid"].to_numpy(), rows["member"].to_numpy(), dtype=pa.int16())
         count = rows.groupby("atopid").size()
         col = "founding_members" if name == "founding" else name
         out[col] = lists.set_axis(out.index)
         out[f"n_{name}"] = lookup(ids, count.index.to_numpy(), count.to_numpy(), fill=0).astype(np.int16)
-    level = _level({ob: out[ob] for ob in OBLIGATIONS})
+    level = tie_level({ob: out[ob] for ob in OBLIGATIONS})
     out["tie"] = pd.Categorical.from_codes(level, categories=list(LEVELS), ordered=True)
     # Onsets produced as primary agreement, counted where the panel can see them.
     cov_end = ctx.coverage_end("atop_members")

@@ -36,7 +36,7 @@ from alliances.codebook import Column
 from alliances.dyads.keys import dyad_id, year_key
 from alliances.dyads.panel import previous_row_is_last_year
 from alliances.errors import PanelError
-from alliances.outcomes.ties import VARIANTS, _list_column
+from alliances.outcomes.ties import VARIANTS, list_column
 
 ATOP = ("atop_members",)
 EXT = "follows the carried-forward ATOP ties past coverage"
@@ -238,7 +238,7 @@ def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: boo
                                 (f"{onset}_all_wartime", g["wartime"].min())):
                 new_cols[col] = _on_rows(values.to_numpy()[values.index.get_indexer(on_keys)], rows, n, "Int8")
             ids = prod.sort_values(["key", "atopid"])
-            new_cols[f"{onset}_atopids"] = _list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy(),
+            new_cols[f"{onset}_atopids"] = list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy(),
                                                         null_absent=True).set_axis(panel.index)
     return pd.concat([panel, pd.DataFrame(new_cols, index=panel.index)], axis=1)
 

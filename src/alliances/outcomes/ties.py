@@ -114,8 +114,9 @@ COLUMNS = [
 ]
 
 
-def _dates(year, month, day, *, end: bool) -> pd.Series:
-    """Vectorized dates; unknown month/day -> first (entry) or last (exit) of the period."""
+def atop_dates(year, month, day, *, end: bool) -> pd.Series:
+    """ATOP or COW (year, month, day) as dates, vectorized; an unknown month or day (0, -9, out of
+    range) is the first day of the period for an entry (``end=False``) and the last for an exit."""
     year, month, day = (pd.to_numeric(pd.Series(np.asarray(v)), errors="coerce").fillna(0).astype(int).to_numpy()
                         for v in (year, month, day))
     month = np.where((month < 1) | (month > 12), 12 if end else 1, month)
@@ -138,8 +139,8 @@ def agreement_dyads(ctx: BuildContext) -> pd.DataFrame:
             "atopid": m["atopid"].astype(np.int32).to_numpy(),
             "phase": pd.to_numeric(m["phase"], errors="coerce").fillna(0).astype(np.int8).to_numpy(),
             "member": m["member"].astype(np.int16).to_numpy(),
-            "entry": _dates(m["yrent"], m["moent"], m["dayent"], end=False),
-            "exit": _dates(np.where(open_, cov_end, m["yrexit"]), np.where(open_, 12, m["moexit"]),
+            "entry": atop_dates(m["yrent"], m["moent"], m["dayent"], end=False),
+            "exit": atop_dates(np.where(open_, cov_end, m["yrexit"]), np.where(open_, 12, m["moexit"]),
                            np.where(open_, 31, m["dayexit"]), end=True),
             "open": open_,
             "wartime": pd.to_numeric(m["wartime"], errors="coerce").fillna(0).astype(np.int8).to_numpy(),
@@ -172,7 +173,7 @@ def agreement_dyads(ctx: BuildContext) -> pd.DataFrame:
     for ob in OBLIGATIONS:
         for k in (1, 2):
             out[f"{ob}_by{k}"] = pairs[f"{ob}_{k}"].to_numpy()
-    level = _level({ob: out[f"{ob}_by1"] | out[f"{ob}_by2"] for ob in OBLIGATIONS})
+    level = tie_level({ob: out[f"{ob}_by1"] | out[f"{ob}_by2"] for ob in OBLIGATIONS})
     out["tie"] = pd.Categorical.from_codes(level, categories=list(LEVELS), ordered=True)
     # Dates as Arrow date32 with nulls, so Parquet readers get a real date type.
     for col in ("start_date", "end_date"):
@@ -180,7 +181,7 @@ def agreement_dyads(ctx: BuildContext) -> pd.DataFrame:
     return out.sort_values(["ccode1", "ccode2", "atopid", "phase", "start_year"], ignore_index=True)
 
 
-def _level(flags: dict) -> np.ndarray:
+def tie_level(flags: dict) -> np.ndarray:
     """Tie level code 0..3 from obligation flags (arrays)."""
     f = {k: np.asarray(v).astype(bool) for k, v in flags.items()}
     return np.select(
@@ -208,7 +209,7 @@ def _agreement_years(agr: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     e["year"] = year.astype(np.int16)
     e["dyad_id"] = e["ccode1"].astype(np.int32) * 1000 + e["ccode2"].astype(np.int32)
     for side in ("1", "2"):
-        e[f"level_by{side}"] = _level({ob: e[f"{ob}_by{side}"] for ob in OBLIGATIONS})
+        e[f"level_by{side}"] = tie_level({ob: e[f"{ob}_by{side}"] for ob in OBLIGATIONS})
     e["level_any"] = np.maximum(e["level_by1"], e["level_by2"])
     return e
 
@@ -272,14 +273,14 @@ def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.D
     ids = e.assign(key=ekey)[["key", "atopid"]].drop_duplicates().sort_values(["key", "atopid"])
     counts = ids.groupby("key").size()
     panel["n_agreements"] = lookup(pkey, counts.index.to_numpy(), counts.to_numpy(), fill=0).astype(np.int16)
-    panel["atopids"] = _list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy())
+    panel["atopids"] = list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy())
     years = e[["atopid", "ccode1", "ccode2", "year", "wartime", "bilat", "level_by1", "level_by2", "level_any"]].copy()
     sizes = member_counts(ctx)
     years["size"] = lookup(years["atopid"].to_numpy(), sizes.index.to_numpy(), sizes.to_numpy(), fill=0)
     return panel, agr, years
 
 
-def _list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray, *, null_absent: bool = False,
+def list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray, *, null_absent: bool = False,
                  dtype=pa.int32()) -> pd.Series:
     """Arrow list column: for each target key the values with that key (in the given order).
 
@@ -315,7 +316,7 @@ def orient(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
             cols = [f"{name}{suffix}_{o}" for o in ("any", "by1", "by2")]
             panel[f"{name}{suffix}"] = panel[cols[1] if directed else cols[0]]
             internal += cols
-        panel[f"_level{suffix}"] = _level({ob: panel[f"{ob}{suffix}"] for ob in OBLIGATIONS})
+        panel[f"_level{suffix}"] = tie_level({ob: panel[f"{ob}{suffix}"] for ob in OBLIGATIONS})
         if suffix:
             internal += [f"{ob}{suffix}" for ob in OBLIGATIONS]
     panel["tie"] = pd.Categorical.from_codes(panel["_level"].to_numpy(), categories=list(LEVELS), ordered=True)

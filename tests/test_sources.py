@@ -119,3 +119,26 @@ def test_empty_required_field_is_refused(tmp_path, data_dir):
     _write(tmp_path / "atop5_1m.csv", "\n".join(cut) + "\n")
     with pytest.raises(SourceError, match=r"line 867 has 30 field\(s\), the header 105.*truncated"):
         load("atop_members", tmp_path)
+
+
+def test_column_texts_quote_the_registry_coverage():
+    """Years in a column's extension text come from its sources' registry coverage (first, last,
+    last + 1 for a successor), so a new source version changes them in one place."""
+    import re
+
+    from alliances.codebook import dyad_year_columns
+    from alliances.sources.registry import coverage
+
+    # Facts inside a file that the registry does not hold: Polity2 ends in 2017 within the
+    # democracy file; the Leeds-Savun file's 2008 zeros and 2009-2015 rows without codes.
+    inside = {"democracy": {2017}, "lsthreat": {2008, 2009, 2015}}
+    checked = 0
+    for col in dyad_year_columns():
+        years = {int(y) for y in re.findall(r"\b(1[89]\d\d|20\d\d)\b", col.extension or "")}
+        allowed = set()
+        for key in col.sources:
+            first, last = coverage(key)
+            allowed |= {first, first + 1, last, last + 1} | inside.get(key, set())
+        assert years <= allowed, (col.name, sorted(years - allowed))
+        checked += bool(years)
+    assert checked > 30

@@ -51,12 +51,14 @@ import pandas as pd
 
 from alliances.codebook import Column
 from alliances.errors import SourceError
+from alliances.sources.registry import coverage
 
 CITATION = (
     "D'Orazio, Vito and Kevin Galambos. 2021. Multinational Military Exercises, 1980-2010. "
     "Harvard Dataverse, V7. doi:10.7910/DVN/KHFODX."
 )
-COVERAGE = (1980, 2010)
+COVERAGE = coverage("mme")
+_FIRST, _LAST = COVERAGE
 
 #: MME flag columns (lowercase, as the source loader names them) and the output column of each.
 DOMAINS = {"air": "mme_air", "land": "mme_land", "sea": "mme_sea", "amphibious": "mme_amphibious",
@@ -73,7 +75,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 _OPEN_START, _OPEN_END = -(10**6), 10**6
 _YEAR_BASE = 10_000  # key = (ccode1 * 1000 + ccode2) * _YEAR_BASE + year
 
-_EXT = "missing (NA) outside the MME coverage 1980-2010 (no data, not zero); 0 = no joint exercise in a covered year"
+_EXT = f"missing (NA) outside the MME coverage {_FIRST}-{_LAST} (no data, not zero); 0 = no joint exercise in a covered year"
 _REG = "an exercise counts in every calendar year from its start year through its end year"
 
 COLUMNS: list[Column] = [
@@ -98,10 +100,10 @@ COLUMNS: list[Column] = [
       }.items()],
     Column("mme_years_since", "Int16",
            "Years since the dyad's latest joint exercise in or before this year (0 in a year with one); missing "
-           "when the dyad has had no joint exercise since 1980.",
+           f"when the dyad has had no joint exercise since {_FIRST}.",
            unit="years", sources=("mme",),
-           extension="missing (NA) outside the MME coverage 1980-2010, and in covered years before the dyad's "
-                     "first joint exercise since 1980"),
+           extension=f"missing (NA) outside the MME coverage {_FIRST}-{_LAST}, and in covered years before the "
+                     f"dyad's first joint exercise since {_FIRST}"),
 ]
 COLUMN_NAMES = [c.name for c in COLUMNS]
 #: Exercise status and onset: the outcome of the exercise-onset models (columns added by :func:`add_exercises`).
@@ -110,12 +112,13 @@ ONSET_COLUMNS: list[Column] = [
            "(mme_exercises > 0); the status whose previous-year value defines the risk set of mme_onset",
            sources=("mme",), extension=_EXT),
     Column("mme_duration", "Int16", "years at risk of an exercise onset: years since the dyad's latest joint "
-           "exercise before this year or, when it has had none since 1980, since 1980 or the dyad's first year, "
+           f"exercise before this year or, when it has had none since {_FIRST}, since {_FIRST} or the dyad's first year, "
            "whichever is later (left-censored at the MME coverage start); the time scale of mme_onset models",
            unit="years", sources=("mme", "states"), extension=_EXT),
     Column("mme_onset", "Int8", "1 if the dyad has a joint exercise this year and had none the year before "
-           "(first year of a run of exercise years); missing in 1980, whose previous year MME does not cover",
-           sources=("mme",), extension="missing (NA) outside 1981-2010 (1980 has no covered previous year)"),
+           f"(first year of a run of exercise years); missing in {_FIRST}, whose previous year MME does not cover",
+           sources=("mme",),
+           extension=f"missing (NA) outside {_FIRST + 1}-{_LAST} ({_FIRST} has no covered previous year)"),
 ]
 
 

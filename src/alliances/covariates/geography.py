@@ -13,9 +13,10 @@ import pandas as pd
 from alliances.codebook import Column
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
 from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
+from alliances.sources.registry import coverage, span
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
-CONT_EXT = "carried forward: contiguity spells open at the end of coverage (2016) persist"
+CONT_EXT = f"carried forward: contiguity spells open at the end of coverage ({coverage('contiguity')[1]}) persist"
 
 COLUMNS = [
     Column("conttype", "int8", "COW direct contiguity, closest type in force this year: 0 none, 1 land or "
@@ -28,7 +29,8 @@ COLUMNS = [
     Column("log_capdist", "float64", "log(1 + capdist_km)", unit="log km", sources=("capitals",)),
     Column("mindist_km", "float64", "minimum distance between the two states' territories (CShapes 2.0), 0 where "
            "their CShapes borders touch (CShapes and COW contiguity differ in dates and definitions: 428 COW "
-           "land-contiguous dyad-years have a positive distance); missing outside 1886-2019 and where CShapes has no "
+           "land-contiguous dyad-years have a positive distance); missing outside "
+           f"{span('mindist')} and where CShapes has no "
            "polygon for a state-year (mostly a state's entry year)", unit="km", sources=("mindist",),
            extension="missing past coverage (rule missing)"),
 ]

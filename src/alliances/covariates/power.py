@@ -14,6 +14,7 @@ import pandas as pd
 from alliances.codebook import Column, pair
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
 from alliances.dyads.keys import expand_years, lookup, year_key
+from alliances.sources.registry import coverage
 
 NMC_COMPONENTS = {
     "milex": ("military expenditure", "thousands of current US dollars (pre-1914: thousands of UK pounds)"),
@@ -23,8 +24,8 @@ NMC_COMPONENTS = {
     "tpop": ("total population", "thousands"),
     "upop": ("urban population (cities over 100,000)", "thousands"),
 }
-NMC_EXT = "missing past NMC coverage (rule missing); never filled"
-MAJ_EXT = "carried forward: the 2016 major-power list persists"
+NMC_EXT = f"missing past NMC coverage ({coverage('nmc')[1]}; rule missing); never filled"
+MAJ_EXT = f"carried forward: the {coverage('majors')[1]} major-power list persists"
 
 COLUMNS = [
     *pair("cinc", "float64", "CINC score of {state}: share of system capabilities (0-1)", unit="share",

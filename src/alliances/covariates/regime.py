@@ -13,8 +13,10 @@ import pandas as pd
 from alliances.codebook import Column, pair
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import lookup, year_key
+from alliances.sources.registry import coverage
 
-EXT = "missing past coverage (Polity2 2017, V-Dem 2019); rule missing"
+# Polity2 ends in 2017 inside the file (a column-level fact the registry does not hold).
+EXT = f"missing past coverage (Polity2 2017, V-Dem {coverage('democracy')[1]}); rule missing"
 
 COLUMNS = [
     *pair("polity2", "float64", "Polity2 score of {state} (-10 autocracy .. 10 democracy)", unit="score",

@@ -28,13 +28,15 @@ from alliances.codebook import Column, pair
 from alliances.covariates.geography import capital_distance
 from alliances.dyads.context import CARRY_FORWARD, MISSING, SUCCESSOR, BuildContext
 from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
+from alliances.sources.registry import coverage
 
 KM_PER_MILE = 1.609344
 MILES_PER_DAY = 250.0
 RIV_SOURCES = ("td_rivalries", "tss_rivalries")
-RIV_EXT = ("Thompson-Dreyer to 2010; Thompson-Sakuwa-Suhas for 2011-2020 (successor_source); TSS rivalries "
-           "open in 2020 carried forward after (carry_forward)")
-MID_EXT = "missing past GML coverage (2010); rule missing"
+_TD_END, _TSS_END = coverage("td_rivalries")[1], coverage("tss_rivalries")[1]
+RIV_EXT = (f"Thompson-Dreyer to {_TD_END}; Thompson-Sakuwa-Suhas for {_TD_END + 1}-{_TSS_END} (successor_source); "
+           f"TSS rivalries open in {_TSS_END} carried forward after (carry_forward)")
+MID_EXT = f"missing past GML coverage ({coverage('gml_mid')[1]}); rule missing"
 
 COLUMNS = [
     Column("rivals", "int8", "1 if the two states are strategic rivals this year", sources=RIV_SOURCES,
@@ -48,7 +50,7 @@ COLUMNS = [
     Column("common_threat_ccode", "Int16", "COW code of the strongest (largest CINC) shared strategic rival; "
            "null when there is none", sources=RIV_SOURCES + ("nmc",), extension=RIV_EXT),
     Column("common_threat_cinc", "float64", "CINC of the strongest shared strategic rival; 0 when there is none",
-           unit="share", sources=RIV_SOURCES + ("nmc",), extension=RIV_EXT + "; NMC missing past 2022"),
+           unit="share", sources=RIV_SOURCES + ("nmc",), extension=RIV_EXT + f"; NMC missing past {coverage('nmc')[1]}"),
     *pair("alone_ratio", "float64", "cinc of {state} / common_threat_cinc: can it handle the common threat "
           "alone (>= 1)? null without a common threat", unit="ratio", sources=RIV_SOURCES + ("nmc",),
           extension=RIV_EXT),
@@ -61,10 +63,10 @@ COLUMNS = [
            "the distance to the nearer member", unit="discounted CINC", sources=RIV_SOURCES + ("nmc", "capitals"),
            extension=RIV_EXT),
     *pair("lsthreat", "float64", "Leeds-Savun external threat index of {state}", unit="index 0-1",
-          sources=("lsthreat",), extension="missing past 2007 (rule missing; the file's 2008 zeros and "
-          "2009-2015 rows without ccode are not used)"),
+          sources=("lsthreat",), extension=f"missing past {coverage('lsthreat')[1]} (rule missing; the file's 2008 zeros "
+          "and 2009-2015 rows without ccode are not used)"),
     *pair("terrthreat", "float64", "latent external territorial threat of {state} (posterior mean)",
-          unit="latent scale", sources=("terrthreat",), extension="missing past 2010 (rule missing)"),
+          unit="latent scale", sources=("terrthreat",), extension=f"missing past {coverage('terrthreat')[1]} (rule missing)"),
 ]
 
 
@@ -77,7 +79,7 @@ def lsg_discount(cinc: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
 def rival_years(ctx: BuildContext) -> pd.DataFrame:
     """Undirected rival pairs by year (a < b), with ``source`` = 'td' or 'tss'."""
     td = ctx.source("td_rivalries").frame
-    td_end = ctx.extend("td_rivalries", SUCCESSOR, note="Thompson-Sakuwa-Suhas rivalries fill 2011-2020")
+    td_end = ctx.extend("td_rivalries", SUCCESSOR, note=f"Thompson-Sakuwa-Suhas rivalries fill {_TD_END + 1}-{_TSS_END}")
     tss = ctx.source("tss_rivalries").frame
     tss_end = ctx.extend("tss_rivalries", CARRY_FORWARD, note="rivalries open in the last covered year persist")
     frames = []

@@ -16,9 +16,10 @@ from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import dyad_id, lookup, year_key
 from alliances.dyads.panel import previous_row_is_last_year
 from alliances.outcomes.onsets import years_since
+from alliances.sources.registry import coverage
 
 TYPES = ("cow_defense", "cow_neutral", "cow_nonagg", "cow_entente")
-EXT = "missing past COW alliance coverage (2012); rule missing"
+EXT = f"missing past COW alliance coverage ({coverage('cow_alliance')[1]}); rule missing"
 SRC = ("cow_alliance",)
 
 COLUMNS = [

@@ -440,3 +440,18 @@ REGISTRY: dict[str, Source] = {
         ),
     ]
 }
+
+
+def coverage(key: str) -> tuple[int, int]:
+    """First and last year of the newest known version of source ``key``.
+
+    Column texts and docs quote these years from here, so each is written once; a build
+    records the coverage of the file it actually read (``alliances.build`` -> ``inputs``).
+    """
+    return REGISTRY[key].declared_coverage
+
+
+def span(key: str) -> str:
+    """``coverage(key)`` as text, e.g. ``"1980-2010"``."""
+    first, last = coverage(key)
+    return f"{first}-{last}"

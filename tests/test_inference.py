@@ -121,13 +121,26 @@ def test_results_saved_before_the_duration_scale_still_predict(panel):
     np.testing.assert_allclose(old.predict(rows, baseline="year"), res.predict(rows, baseline="year"))
 
 
-def test_survival_curves_for_cox_without_time_controls(panel):
+def test_survival_curve_is_the_cox_formula_at_the_dyads_year(panel):
+    """Point survival over 1..5 years after T = exp(-exp(x_T'b) * sum of the one-year baseline
+    hazards at durations d_T + 1 .. d_T + k), computed here from the fitted coefficients, the
+    stored baseline (its Breslow increments are checked against R's survfit in
+    test_models_reference.py) and China-Russia's raw row for T."""
     from alliances.analysis.predict import survival_curves
 
     spec = Spec("alliance_onset", COVS, years=(1946, 2016), time_controls="none")
     res = fit(panel, spec, "cox")
-    curve = survival_curves(panel, {"cox": res}, "CHN-RUS", horizon=5, sims=20)
-    assert curve["survival"].between(0, 1).all() and curve["survival"].is_monotonic_decreasing
+    T = 2010
+    curve = survival_curves(panel, {"cox": res}, "CHN-RUS", horizon=5, sims=200, from_year=T)
+    row = panel[(panel["ccode1"] == 365) & (panel["ccode2"] == 710) & (panel["year"] == T)].iloc[0]
+    x = np.array([float(row[c]) for c in res.params.index])
+    h0 = np.asarray(res.extra["baseline_smoothed"]["h0"], dtype=float)
+    durations = int(row[res.info.duration]) + np.arange(1, 6)
+    hazards = h0[np.clip(durations, 1, len(h0)) - 1]
+    expected = np.exp(-np.exp(x @ res.params.to_numpy()) * np.cumsum(hazards))
+    assert list(curve["year"]) == [2011, 2012, 2013, 2014, 2015] and (curve["from_year"] == T).all()
+    np.testing.assert_allclose(curve["survival"], expected, rtol=1e-10)
+    assert (curve["survival_lo"] <= curve["survival"]).all() and (curve["survival"] <= curve["survival_hi"]).all()
 
 
 def test_agreement_clustering_needs_an_attributed_outcome(panel):

@@ -35,8 +35,20 @@ def test_intervals_contain_the_point_estimate(pred):
     ok = pred.dropna(subset=["p"])
     assert len(ok) > 0
     assert (ok["p_lo"] <= ok["p"]).all() and (ok["p"] <= ok["p_hi"]).all()
-    assert ok["p"].between(0, 1).all()
     assert ok["pct_all"].between(0, 100).all()
+
+
+def test_point_probability_uses_last_years_covariates(panel, fits, pred):
+    """The 2005 logit probability is the model at China-Russia's 2004 covariates (one-year lag)
+    and its 2005 years-without-alliance, assembled here by hand from the panel rows."""
+    import pandas as pd
+
+    rows = panel[panel["dyad_id"] == 365710].set_index("year")
+    frame = pd.DataFrame([rows.loc[2004, list(SPEC.covariates)]]).assign(
+        years_since_alliance=float(rows.loc[2005, "years_since_alliance"]))
+    expected = fits["logit"].predict(frame.reset_index(drop=True)).iloc[0]
+    got = pred[(pred["model"] == "logit") & (pred["year"] == 2005)]["p"].item()
+    assert got == pytest.approx(expected, rel=1e-12)
 
 
 def test_at_risk_and_observed_follow_the_panel(pred):

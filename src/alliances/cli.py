@@ -48,6 +48,11 @@ def _say(kind: str, text: str) -> None:
     typer.echo(f"{kind}: " + " ".join(str(text).split("\n")), err=True)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one plain line, without the library's file and line (they are not the user's)."""
+    _say("warning", str(message))
+
+
 def command(func=None, *, name: str | None = None):
     """Register ``func`` as a command (``name``: its name, default the function's) behind the one error path."""
     if func is None:
@@ -56,7 +61,9 @@ def command(func=None, *, name: str | None = None):
     @functools.wraps(func)
     def run(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return func(*args, **kwargs)
         except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes

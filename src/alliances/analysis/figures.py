@@ -22,15 +22,19 @@ from alliances import __version__
 from alliances.analysis.metrics import _check as _check_forecasts
 from alliances.analysis.report import outcome_words
 
+#: Okabe and Ito (2008) colour-blind-safe palette, black last.
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
+_LINESTYLES = ("-", "--", "-.", ":")
 TIE_COLORS = {"alliance": "#d9d9d9", "alignment": "#ececec", "coordination": "#f6f6f6"}
 SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0, states and majors, "
-          "Thompson-Dreyer/TSS rivalries. Bands: 95% simulation intervals.")
+          "Thompson-Dreyer/TSS rivalries.")
 
 
-def _save(fig, out_dir: Path, name: str) -> list[Path]:
+def _save(fig, out_dir: Path, name: str, bottom: float = 0.04) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     fig.text(0.01, 0.01, SOURCE, fontsize=6.5, color="#555555", ha="left", va="bottom", wrap=True)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
     with matplotlib.rc_context({"svg.hashsalt": "alliances"}):
         fig.savefig(paths[0], dpi=150, metadata={"Software": None})
@@ -56,55 +60,99 @@ def _shade_ties(ax, frame: pd.DataFrame) -> None:
                    zorder=0, label="ATOP carried forward (observed ties unknown)")
 
 
+def _model_words(model: str) -> str:
+    """An estimator's label in words (the catalog's), or the fitted model's own name."""
+    from alliances.models.catalog import CATALOG
+
+    return CATALOG[model].label if model in CATALOG else model.replace("_", " ")
+
+
+def _style(i: int) -> dict:
+    """Colour (Okabe-Ito, colour-blind safe) and line style of the i-th model, so lines differ in both."""
+    return {"color": OKABE_ITO[i % len(OKABE_ITO)], "ls": _LINESTYLES[i % len(_LINESTYLES)]}
+
+
 def probability_over_time(pred: pd.DataFrame, out_dir: Path, outcome: str, names=None) -> list[Path]:
-    """Predicted probability of ``outcome`` by year for every model, observed ties shaded."""
+    """Predicted probability of ``outcome`` by year, one panel per model (bands never overlap
+    another model's), observed ties shaded, common axes."""
     sub = pred[pred["outcome"] == outcome]
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    _shade_ties(ax, sub)
-    for model, g in sub.groupby("model", sort=False):
-        ax.plot(g["year"], g["p"], lw=1.4, label=model)
-        ax.fill_between(g["year"], g["p_lo"], g["p_hi"], alpha=0.2, lw=0)
-    for tie, color in TIE_COLORS.items():
-        ax.fill_between([], [], color=color, label=f"observed {tie} in force")
-    ax.set_title(f"Predicted probability of a {outcome_words(outcome)}, {_dyad_label(sub, names)}")
-    ax.set_xlabel("year")
-    ax.set_ylabel("probability of onset in the year")
-    ax.legend(fontsize=7, ncol=2, loc="upper left")
-    return _save(fig, out_dir, f"probability_{outcome}")
+    models = list(dict.fromkeys(sub["model"]))
+    fig, axes = plt.subplots(len(models), 1, figsize=(9, 1.0 + 1.55 * len(models)), sharex=True, sharey=True,
+                             squeeze=False)
+    for i, (ax, model) in enumerate(zip(axes[:, 0], models)):
+        g = sub[sub["model"] == model]
+        _shade_ties(ax, g)
+        style = _style(i)
+        ax.fill_between(g["year"], g["p_lo"], g["p_hi"], color=style["color"], alpha=0.25, lw=0)
+        ax.plot(g["year"], g["p"], lw=1.3, **style)
+        ax.set_title(_model_words(model), fontsize=8.5, loc="left")
+        ax.tick_params(labelsize=7.5)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in TIE_COLORS.values()]
+    labels = [f"observed {tie} in force" for tie in TIE_COLORS]
+    if sub["extended_sources"].str.contains("atop_members", regex=False).any():
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="none", hatch="///", edgecolor="#bbbbbb"))
+        labels.append("ATOP carried forward (observed ties unknown)")
+    axes[-1, 0].set_xlabel("year")
+    fig.supylabel("probability of onset in the year", fontsize=9)
+    fig.suptitle(f"Predicted probability of a {outcome_words(outcome)}, {_dyad_label(sub, names)}\n"
+                 "lines: point predictions; bands: 95% simulation intervals; no line: not at risk or covariates "
+                 "missing", fontsize=9.5)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False,
+               bbox_to_anchor=(0.5, 0.035))
+    return _save(fig, out_dir, f"probability_{outcome}", bottom=0.085)
 
 
 def scenario_comparison(effects: pd.DataFrame, out_dir: Path, outcome: str, year: int | None = None,
                         names=None) -> list[Path]:
-    """First differences (scenario - observed) in ``outcome`` with 95% intervals, one row per scenario x model."""
+    """First differences (scenario - observed) in ``outcome`` with 95% intervals: one row per
+    scenario, labelled with what it sets, one marker and colour per model."""
     sub = effects[effects["outcome"] == outcome].dropna(subset=["first_difference"])
     if sub.empty:
         return []
     year = int(sub["year"].max()) if year is None else year
     sub = sub[sub["year"] == year].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(sub) + 1.8))
-    labels = [f"{s} | {m}" for s, m in zip(sub["scenario"], sub["model"])]
-    ax.errorbar(sub["first_difference"], range(len(sub)),
-                xerr=[sub["first_difference"] - sub["fd_lo"], sub["fd_hi"] - sub["first_difference"]],
-                fmt="o", ms=4, capsize=2)
+    scenarios = list(dict.fromkeys(sub["scenario"]))
+    models = list(dict.fromkeys(sub["model"]))
+    described = sub.drop_duplicates("scenario").set_index("scenario").get("scenario_description")
+    fig, ax = plt.subplots(figsize=(8.5, 0.75 * len(scenarios) + 2.2))
+    step = 0.7 / max(len(models), 1)
+    for i, model in enumerate(models):
+        g = sub[sub["model"] == model]
+        y = np.array([scenarios.index(s) for s in g["scenario"]]) - 0.35 + step * (i + 0.5)
+        ax.errorbar(g["first_difference"], y, xerr=[g["first_difference"] - g["fd_lo"], g["fd_hi"] - g["first_difference"]],
+                    fmt=_MARKERS[i % len(_MARKERS)], ms=4, capsize=2, lw=0.9, color=OKABE_ITO[i % len(OKABE_ITO)],
+                    label=_model_words(model))
+    ticks = []
+    for s in scenarios:
+        text = str(described.get(s, "") if described is not None else "") or s.replace("_", " ")
+        ticks.append("\n".join(textwrap.wrap(text, 38)))
     ax.axvline(0, color="#888888", lw=0.8)
-    ax.set_yticks(range(len(sub)), labels, fontsize=7)
-    ax.set_xlabel("change in the probability of onset (scenario - observed covariates)")
-    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {outcome_words(outcome)}")
-    return _save(fig, out_dir, f"scenarios_{outcome}")
+    ax.set_yticks(range(len(scenarios)), ticks, fontsize=7.5)
+    ax.set_ylim(len(scenarios) - 0.5, -0.5)
+    ax.set_xlabel(f"change in the probability of onset in {year} (scenario - observed covariates)")
+    ax.set_title(f"Scenarios for {_dyad_label(sub, names)}, {year}: {outcome_words(outcome)}\n"
+                 "points: first differences; bars: 95% simulation intervals", fontsize=9.5)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=2, frameon=False)
+    return _save(fig, out_dir, f"scenarios_{outcome}", bottom=0.05 + 0.03 * ((len(models) + 1) // 2))
 
 
 def survival_curve(surv: pd.DataFrame, out_dir: Path, names=None) -> list[Path]:
-    """Probability of no onset over the next years with 95% bands, per hazard model."""
+    """Probability of no onset over the next years with 95% bands, per hazard model (distinct
+    colour and line style; bands outlined so overlapping ones stay readable)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for model, g in surv.groupby("model", sort=False):
-        ax.plot(g["years_ahead"], g["survival"], label=model)
-        ax.fill_between(g["years_ahead"], g["survival_lo"], g["survival_hi"], alpha=0.2, lw=0)
+    for i, (model, g) in enumerate(surv.groupby("model", sort=False)):
+        style = _style(i)
+        ax.plot(g["years_ahead"], g["survival"], lw=1.4, label=_model_words(model), **style)
+        ax.fill_between(g["years_ahead"], g["survival_lo"], g["survival_hi"], color=style["color"], alpha=0.12, lw=0)
+        for edge in ("survival_lo", "survival_hi"):
+            ax.plot(g["years_ahead"], g[edge], color=style["color"], ls=style["ls"], lw=0.6, alpha=0.8)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"years after {int(surv['from_year'].iloc[0])}")
     ax.set_ylabel("probability of no onset")
     ax.set_title(f"Probability of no {outcome_words(surv['outcome'].iloc[0])}, {_dyad_label(surv, names)}\n"
-                 "(covariates held at their latest values)")
-    ax.legend(fontsize=8)
+                 "covariates held at their latest values; bands: 95% simulation intervals", fontsize=9.5)
+    ax.legend(fontsize=8, loc="lower left")
     return _save(fig, out_dir, "survival")
 
 
@@ -113,14 +161,14 @@ def versus_great_powers(pred: pd.DataFrame, dist: pd.DataFrame, out_dir: Path, m
     d = dist[dist["model"] == model]
     sub = pred[(pred["model"] == model) & (pred["outcome"] == d["outcome"].iloc[0])]
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    ax.fill_between(d["year"], d["q10"], d["q90"], color="#c6dbef", lw=0, label="great-power dyads, 10th-90th pct")
-    ax.fill_between(d["year"], d["q25"], d["q75"], color="#9ecae1", lw=0, label="great-power dyads, 25th-75th pct")
+    ax.fill_between(d["year"], d["q10"], d["q90"], color="#c6dbef", lw=0, label="great-power dyads, 10th-90th percentile")
+    ax.fill_between(d["year"], d["q25"], d["q75"], color="#9ecae1", lw=0, label="great-power dyads, 25th-75th percentile")
     ax.plot(d["year"], d["q50"], color="#3182bd", lw=1, label="great-power dyads, median")
     ax.plot(sub["year"], sub["p"], color="#d62728", lw=1.6, label=_dyad_label(sub, names))
     ax.set_xlabel("year")
     ax.set_ylabel("probability of onset in the year")
     ax.set_title(f"{_dyad_label(sub, names)} against great-power dyads at risk of "
-                 f"{outcome_words(d['outcome'].iloc[0])} ({model})")
+                 f"{outcome_words(d['outcome'].iloc[0])}\n({_model_words(model)})", fontsize=9.5)
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, out_dir, f"versus_great_powers_{model}")
 
@@ -145,10 +193,6 @@ def all_figures(pred: pd.DataFrame, effects: pd.DataFrame | None, surv: pd.DataF
 
 # --- Out-of-sample validation figures -------------------------------------------------------
 
-#: Okabe and Ito (2008) colour-blind-safe palette, black last.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "h")
-_LINESTYLES = ("-", "--", "-.", ":")
 VALIDATION_SOURCE = f"Source: alliances {__version__}; out-of-sample predictions scored against observed outcomes."
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alliances.codebook import Column
-from alliances.dyads.keys import lookup, year_key
+from alliances.dyads.keys import positions, take, year_key
 from alliances.errors import SourceError
 from alliances.sources import sha256_file
 
@@ -90,13 +90,18 @@ def read_events(path: str | os.PathLike) -> pd.DataFrame:
     return out
 
 
+def _no_strings(n: int) -> pd.api.extensions.ExtensionArray:
+    """``n`` missing values of the pandas string dtype (taken from an empty array: fast)."""
+    return pd.array(np.empty(0, dtype=object), dtype="string").take(np.full(n, -1), allow_fill=True)
+
+
 def add_user_events(panel: pd.DataFrame, path: str | os.PathLike | None, start: int, end: int) -> tuple[pd.DataFrame, dict | None]:
     """Add :data:`COLUMNS` from the events file (all missing/false without one); return the
     panel and the metadata record of the file."""
     n = len(panel)
     if path is None:
         panel["user_event_count"] = pd.arrays.IntegerArray(np.zeros(n, dtype="int32"), np.ones(n, dtype=bool))
-        panel["user_event_kinds"] = pd.array([pd.NA] * n, dtype="string")
+        panel["user_event_kinds"] = _no_strings(n)
         panel["user_supplied"] = np.zeros(n, dtype=bool)
         return panel, None
     events = read_events(path)
@@ -119,13 +124,12 @@ def add_user_events(panel: pd.DataFrame, path: str | os.PathLike | None, start: 
                           "the panel (both must be COW system members that year)")
     grouped = (pd.DataFrame({"key": keys, "count": inside["count"].to_numpy(), "kind": inside["kind"].str.strip()})
                .groupby("key", sort=True).agg(count=("count", "sum"), kinds=("kind", lambda k: ";".join(sorted(set(k))))))
-    counts = lookup(panel_keys, grouped.index.to_numpy(), grouped["count"].to_numpy(dtype=float))
-    supplied = ~np.isnan(counts)
+    pos = positions(panel_keys, grouped.index.to_numpy())
+    counts = take(pos, grouped["count"].to_numpy(dtype=float))
+    supplied = pos >= 0
     panel["user_event_count"] = pd.arrays.IntegerArray(np.nan_to_num(counts).astype("int32"), ~supplied)
-    kinds = np.full(n, None, dtype=object)
-    position = pd.Index(grouped.index).get_indexer(panel_keys[supplied])
-    kinds[supplied] = grouped["kinds"].to_numpy()[position]
-    panel["user_event_kinds"] = pd.array(kinds, dtype="string")
+    # a string array built by taking (missing where absent), not from a million Python objects
+    panel["user_event_kinds"] = pd.array(grouped["kinds"].to_numpy(), dtype="string").take(pos, allow_fill=True)
     panel["user_supplied"] = supplied
     record = {"file": Path(path).name, "sha256": sha256_file(Path(path)), "rows": int(len(events)),
               "rows_in_panel": int(len(inside)), "sources": sorted(set(events["source"].str.strip())),

@@ -12,7 +12,14 @@ import pandas as pd
 
 from alliances.codebook import Column
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
-from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
+from alliances.dyads.keys import (
+    dyad_id,
+    expand_years,
+    lookup,
+    positions,
+    take,
+    year_key,
+)
 from alliances.sources.registry import coverage, span
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -90,7 +97,8 @@ def capital_distance(ccode1, ccode2, year, caps: pd.DataFrame) -> np.ndarray:
     ckey = year_key(caps["ccode"], caps["year"])
     lat, lng = caps["lat"].to_numpy(), caps["lng"].to_numpy()
     k1, k2 = year_key(ccode1, year), year_key(ccode2, year)
-    return haversine_km(lookup(k1, ckey, lat), lookup(k1, ckey, lng), lookup(k2, ckey, lat), lookup(k2, ckey, lng))
+    pos1, pos2 = positions(k1, ckey), positions(k2, ckey)
+    return haversine_km(take(pos1, lat), take(pos1, lng), take(pos2, lat), take(pos2, lng))
 
 
 def add_geography(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame | None = None) -> pd.DataFrame:

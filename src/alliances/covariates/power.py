@@ -13,7 +13,7 @@ import pandas as pd
 
 from alliances.codebook import Column, pair
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
-from alliances.dyads.keys import expand_years, lookup, year_key
+from alliances.dyads.keys import expand_years, positions, take, year_key
 from alliances.sources.registry import coverage
 
 NMC_COMPONENTS = {
@@ -80,11 +80,12 @@ def add_power(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     nkey = year_key(nmc["ccode"], nmc["year"])
     k1 = year_key(panel["ccode1"], panel["year"])
     k2 = year_key(panel["ccode2"], panel["year"])
+    pos1, pos2 = positions(k1, nkey), positions(k2, nkey)
     cols: dict[str, np.ndarray] = {}
     for var in ("cinc", *NMC_COMPONENTS):
         values = pd.to_numeric(nmc[var], errors="coerce").to_numpy(dtype=float)
-        cols[f"{var}1"] = lookup(k1, nkey, values)
-        cols[f"{var}2"] = lookup(k2, nkey, values)
+        cols[f"{var}1"] = take(pos1, values)
+        cols[f"{var}2"] = take(pos2, values)
     c1, c2 = cols["cinc1"], cols["cinc2"]
     strong, weak = np.fmax(c1, c2), np.fmin(c1, c2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -103,8 +104,9 @@ def add_power(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
 
     system = system_structure(majors, nmc)
     year = panel["year"].to_numpy()
+    pos = positions(year, system.index.to_numpy())
     for col in ("n_great_powers", "gp_concentration", "leader_share"):
-        cols[col] = lookup(year, system.index.to_numpy(), system[col].to_numpy())
+        cols[col] = take(pos, system[col].to_numpy())
     cols["n_great_powers"] = np.nan_to_num(cols["n_great_powers"]).astype(np.int8)
     new = pd.DataFrame(cols, index=panel.index)
     return pd.concat([panel, new[[c.name for c in COLUMNS]]], axis=1)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from alliances.codebook import Column, pair
 from alliances.dyads.context import MISSING, BuildContext
-from alliances.dyads.keys import lookup, year_key
+from alliances.dyads.keys import positions, take, year_key
 from alliances.sources.registry import coverage
 
 # Polity2 ends in 2017 inside the file (a column-level fact the registry does not hold).
@@ -39,10 +39,11 @@ def add_regime(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     dkey = year_key(dem["ccode"], dem["year"])
     year = panel["year"].to_numpy()
     k1, k2 = year_key(panel["ccode1"], year), year_key(panel["ccode2"], year)
+    pos1, pos2 = positions(k1, dkey), positions(k2, dkey)
     cols = {}
     for var, stem in (("polity2", "polity2_"), ("v2x_polyarchy", "polyarchy")):
         vals = pd.to_numeric(dem[var], errors="coerce").to_numpy(float)
-        cols[f"{stem}1"] = lookup(k1, dkey, vals)
-        cols[f"{stem}2"] = lookup(k2, dkey, vals)
+        cols[f"{stem}1"] = take(pos1, vals)
+        cols[f"{stem}2"] = take(pos2, vals)
     cols["regime_distance"] = np.abs(cols["polity2_1"] - cols["polity2_2"])
     return pd.concat([panel, pd.DataFrame(cols, index=panel.index)], axis=1)

@@ -27,7 +27,14 @@ import pandas as pd
 from alliances.codebook import Column, pair
 from alliances.covariates.geography import capital_distance
 from alliances.dyads.context import CARRY_FORWARD, MISSING, SUCCESSOR, BuildContext
-from alliances.dyads.keys import dyad_id, expand_years, lookup, year_key
+from alliances.dyads.keys import (
+    dyad_id,
+    expand_years,
+    lookup,
+    positions,
+    take,
+    year_key,
+)
 from alliances.sources.registry import coverage
 
 KM_PER_MILE = 1.609344
@@ -135,17 +142,19 @@ def rivalry_columns(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) 
     sh["key"] = year_key(dyad_id(sh["i"], sh["j"]), sh["year"])
     g = sh.groupby("key")
     count = g.size()
-    cols["shared_rivals"] = lookup(pkey, count.index.to_numpy(), count.to_numpy(), fill=0).astype(np.int16)
+    # one join for every per-dyad-year aggregate below: they all come out sorted by key
+    pos = positions(pkey, count.index.to_numpy())
+    cols["shared_rivals"] = take(pos, count.to_numpy(), fill=0).astype(np.int16)
     strongest = sh.sort_values(["key", "cinc_k", "k"], ascending=[True, False, True]).drop_duplicates("key")
-    skeys = strongest["key"].to_numpy()
-    threat_cinc = lookup(pkey, skeys, strongest["cinc_k"].to_numpy())
+    assert np.array_equal(strongest["key"].to_numpy(), count.index.to_numpy())  # internal invariant
+    threat_cinc = take(pos, strongest["cinc_k"].to_numpy())
     has_threat = cols["shared_rivals"] > 0
     cols["common_threat_ccode"] = pd.array(
-        np.where(has_threat, lookup(pkey, skeys, strongest["k"].to_numpy(), fill=0), 0), dtype="Int16")
+        np.where(has_threat, take(pos, strongest["k"].to_numpy(), fill=0), 0), dtype="Int16")
     cols["common_threat_ccode"][~has_threat] = pd.NA
     cols["common_threat_cinc"] = np.where(has_threat, threat_cinc, 0.0)
-    c1 = lookup(year_key(panel["ccode1"], year), nkey, ncinc)
-    c2 = lookup(year_key(panel["ccode2"], year), nkey, ncinc)
+    k1, k2 = year_key(panel["ccode1"], year), year_key(panel["ccode2"], year)
+    c1, c2 = lookup(k1, nkey, ncinc), lookup(k2, nkey, ncinc)
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = np.where(has_threat & (threat_cinc > 0), threat_cinc, np.nan)
         cols["alone_ratio1"] = c1 / denom
@@ -161,12 +170,12 @@ def rivalry_columns(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) 
     d12 = panel["capdist_km"].to_numpy() if "capdist_km" in panel else capital_distance(
         panel["ccode1"], panel["ccode2"], year, caps)
     is_riv = cols["rivals"] == 1
-    for k, own, other in (("1", "ccode1", c2), ("2", "ccode2", c1)):
-        tot = lookup(year_key(panel[own], year), total.index.to_numpy(), total.to_numpy(), fill=0.0)
+    for k, own, other in (("1", k1, c2), ("2", k2, c1)):
+        tot = lookup(own, total.index.to_numpy(), total.to_numpy(), fill=0.0)
         partner = np.where(is_riv, lsg_discount(other, d12), 0.0)
         cols[f"lsg_threat{k}"] = tot - np.nan_to_num(partner)
     lsg_sum = g["lsg"].sum(min_count=1)
-    cols["lsg_common_threat"] = lookup(pkey, lsg_sum.index.to_numpy(), lsg_sum.to_numpy(), fill=0.0)
+    cols["lsg_common_threat"] = take(pos, lsg_sum.to_numpy(), fill=0.0)
 
     return cols
 
@@ -201,6 +210,7 @@ def threat_index_columns(panel: pd.DataFrame, ctx: BuildContext) -> dict[str, np
     2022, to 2010). Hard cases: the bundled Leeds-Savun file runs to 2015, but its 2008 zeros
     and code-less 2009-2015 rows are not data and are dropped; missing past coverage."""
     year = panel["year"].to_numpy()
+    k1, k2 = year_key(panel["ccode1"], year), year_key(panel["ccode2"], year)
     cols: dict[str, np.ndarray] = {}
     for key, var, stem in (("lsthreat", "lsthreat", "lsthreat"), ("terrthreat", "lterrthreat", "terrthreat")):
         src = ctx.source(key).frame
@@ -209,8 +219,7 @@ def threat_index_columns(panel: pd.DataFrame, ctx: BuildContext) -> dict[str, np
         src = src[src["year"] <= end].dropna(subset=["ccode"]).drop_duplicates(["ccode", "year"])
         skey = year_key(src["ccode"].astype(int), src["year"])
         vals = pd.to_numeric(src[var], errors="coerce").to_numpy(float)
-        cols[f"{stem}1"] = lookup(year_key(panel["ccode1"], year), skey, vals)
-        cols[f"{stem}2"] = lookup(year_key(panel["ccode2"], year), skey, vals)
+        cols[f"{stem}1"], cols[f"{stem}2"] = lookup(k1, skey, vals), lookup(k2, skey, vals)
 
     return cols
 

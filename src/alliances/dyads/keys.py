@@ -20,23 +20,38 @@ def dyad_id(ccode1, ccode2) -> np.ndarray:
     return np.asarray(ccode1, dtype=np.int64) * 1000 + np.asarray(ccode2, dtype=np.int64)
 
 
-def lookup(target_keys: np.ndarray, source_keys: np.ndarray, values: np.ndarray | pd.Series, fill=np.nan):
-    """Values of ``source`` at ``target_keys``; ``fill`` where a key is absent.
+def positions(target_keys: np.ndarray, source_keys: np.ndarray) -> np.ndarray:
+    """Row of ``source_keys`` holding each target key, -1 where absent (one hash join).
 
-    ``source_keys`` must be unique (the caller aggregates first).
+    ``source_keys`` must be unique (the caller aggregates first). Compute it once per
+    (target, source) pair and :func:`take` every column of the source through it.
     """
     index = pd.Index(source_keys)
     if not index.is_unique:
         raise ValueError("lookup needs unique source keys; aggregate first")
-    pos = index.get_indexer(target_keys)
+    return index.get_indexer(target_keys)
+
+
+def take(pos: np.ndarray, values: np.ndarray | pd.Series, fill=np.nan) -> np.ndarray:
+    """``values`` at ``pos`` (from :func:`positions`); ``fill`` where ``pos`` is -1.
+
+    Integer values keep their dtype with an integer ``fill``; otherwise the result is float64
+    (numbers) or object.
+    """
     vals = np.asarray(values)
     found = pos >= 0
     if vals.dtype.kind in "biu" and not (isinstance(fill, float) and np.isnan(fill)):
-        out = np.full(len(target_keys), fill, dtype=vals.dtype)
+        out = np.full(len(pos), fill, dtype=vals.dtype)
     else:
-        out = np.full(len(target_keys), fill, dtype=np.float64 if vals.dtype.kind in "biuf" else object)
+        out = np.full(len(pos), fill, dtype=np.float64 if vals.dtype.kind in "biuf" else object)
     out[found] = vals[pos[found]]
     return out
+
+
+def lookup(target_keys: np.ndarray, source_keys: np.ndarray, values: np.ndarray | pd.Series, fill=np.nan):
+    """Values of ``source`` at ``target_keys``; ``fill`` where a key is absent (one column:
+    several columns of one source go through :func:`positions` once and :func:`take` each)."""
+    return take(positions(target_keys, source_keys), values, fill)
 
 
 def expand_years(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

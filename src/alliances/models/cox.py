@@ -6,6 +6,10 @@ time t is exactly the rows whose time is t.  With that layout the Efron score re
 and the Breslow baseline hazard are computed time point by time point in a few vectorised
 lines (the arguments named ``year`` below are the row's time on the model's scale).
 
+* :class:`EfronLikelihood` — the Efron log partial likelihood, its score and Hessian, each
+  from a few group sums and one weighted cross-product (statsmodels' ``PHReg`` builds the
+  Hessian risk set by risk set with ``einsum`` and took 1.4 s per evaluation on the baseline
+  design; this takes well under 0.1 s).
 * :func:`efron_score_residuals` — per-row score residuals for Efron ties (Therneau and
   Grambsch 2000, sec. 3.7), the quantity R's ``coxph`` sums within clusters for its robust
   variance.  statsmodels' ``PHReg.robust_covariance`` uses Breslow-type residuals and a
@@ -21,6 +25,8 @@ lines (the arguments named ``year`` below are the row's time on the model's scal
 from __future__ import annotations
 
 import numpy as np
+
+from .variance import group_sums
 
 
 def _year_slices(year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,12 +63,73 @@ def efron_score_residuals(year: np.ndarray, event: np.ndarray, X: np.ndarray, be
     return out
 
 
+class EfronLikelihood:
+    """Efron (1977) log partial likelihood, score and Hessian when each row's interval is
+    (t - 1, t], so the risk set at event time t is exactly the rows whose time is t.
+
+    Rows at times without an event add nothing and are dropped. Per risk set g with d_g
+    events and l = 0 .. d_g - 1, phi = l / d_g: A = S0 - phi S0_D, B = S1 - phi S1_D, where
+    S0, S1 are sums of r = exp(x'b) and r x over the risk set and S0_D, S1_D over its events.
+    Then loglik = sum(events' x'b) - sum log A, score = sum(events' x) - sum B / A and
+    Hessian = -[X' diag(r u_g) X - X_D' diag(r v_g) X_D - sum (B / A)(B / A)'] with
+    u_g = sum_l 1 / A and v_g = sum_l phi / A (Therneau and Grambsch 2000, sec. 3.3).
+    Each risk set's linear predictors are shifted by their maximum before exponentiating.
+    """
+
+    def __init__(self, time: np.ndarray, event: np.ndarray, X: np.ndarray) -> None:
+        event = np.asarray(event) > 0
+        keep = np.isin(time, np.unique(time[event]))
+        order = np.argsort(time[keep], kind="stable")
+        self.X = np.ascontiguousarray(np.asarray(X, dtype=float)[keep][order])
+        self.event = event[keep][order]
+        t = np.asarray(time)[keep][order]
+        _, self.starts = np.unique(t, return_index=True)
+        sizes = np.diff(np.append(self.starts, len(t)))
+        self.group = np.repeat(np.arange(len(self.starts)), sizes)
+        d = np.bincount(self.group[self.event], minlength=len(self.starts))
+        # one entry per (risk set, l): its risk set and phi = l / d
+        self.tie_group = np.repeat(np.arange(len(d)), d)
+        self.phi = (np.arange(len(self.tie_group)) - np.repeat(np.cumsum(d) - d, d)) / np.repeat(d, d)
+        self.x_events = self.X[self.event].sum(axis=0)
+
+    def _terms(self, beta: np.ndarray):
+        eta = self.X @ beta
+        shift = np.maximum.reduceat(eta, self.starts)
+        r = np.exp(eta - shift[self.group])
+        re = np.where(self.event, r, 0.0)
+        s0, s0d = np.add.reduceat(r, self.starts), np.add.reduceat(re, self.starts)
+        s1 = np.add.reduceat(self.X * r[:, None], self.starts, axis=0)
+        s1d = np.add.reduceat(self.X * re[:, None], self.starts, axis=0)
+        g, phi = self.tie_group, self.phi
+        A = s0[g] - phi * s0d[g]
+        B = s1[g] - phi[:, None] * s1d[g]
+        return eta, shift, r, A, B
+
+    def loglike(self, beta: np.ndarray) -> float:
+        eta, shift, _, A, _ = self._terms(beta)
+        return float(eta[self.event].sum() - (np.log(A) + shift[self.tie_group]).sum())
+
+    def score(self, beta: np.ndarray) -> np.ndarray:
+        _, _, _, A, B = self._terms(beta)
+        return self.x_events - (B / A[:, None]).sum(axis=0)
+
+    def hessian(self, beta: np.ndarray) -> np.ndarray:
+        _, _, r, A, B = self._terms(beta)
+        n_sets = len(self.starts)
+        u = np.bincount(self.tie_group, weights=1 / A, minlength=n_sets)
+        v = np.bincount(self.tie_group, weights=self.phi / A, minlength=n_sets)
+        Xe = self.X[self.event]
+        second = (self.X * (r * u[self.group])[:, None]).T @ self.X
+        second -= (Xe * (r[self.event] * v[self.group[self.event]])[:, None]).T @ Xe
+        mean = B / A[:, None]
+        return -(second - mean.T @ mean)
+
+
 def robust_cov(resid: np.ndarray, naive_cov: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Cluster-robust (Lin-Wei) covariance: sum over clusters of dfbeta outer products."""
     dfbeta = resid @ naive_cov
     _, inv = np.unique(groups, return_inverse=True)
-    summed = np.zeros((inv.max() + 1, dfbeta.shape[1]))
-    np.add.at(summed, inv, dfbeta)
+    summed = group_sums(dfbeta, inv.ravel())
     return summed.T @ summed
 
 

@@ -8,7 +8,7 @@
 | clogit    | conditional dyad-FE logit, exact (:mod:`.clogit`) | inverse information (no cluster option) |
 | lpm       | LPM, dyad + year effects (linearmodels ``PanelOLS``) | cluster sandwich, HC0 with G/(G-1)   |
 | cloglog   | GLM binomial, complementary log-log link          | cluster sandwich (expected information), CR1 |
-| cox       | Cox PH, counting process, Efron ties (``PHReg``)  | Lin-Wei robust, summed by cluster (as R coxph cluster=) |
+| cox       | Cox PH, counting process, Efron ties (own Newton) | Lin-Wei robust, summed by cluster (as R coxph cluster=) |
 | mlogit    | multinomial logit (``MNLogit``)                   | cluster sandwich, CR1                   |
 
 Every clustering option of :attr:`Spec.cluster` (dyad, year, two-way dyad + year,
@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.special import expit
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationError
 
 from . import cox as coxmod
@@ -387,11 +386,10 @@ def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
     y = f["y"].to_numpy()
     check_collinearity(np.column_stack([np.ones(len(X)), X]), ["const"] + names)
     check_separation(y, X, names, design.outcome)
-    # statsmodels counts a row as at risk at its entry time (Stata's convention), R's (start, stop]
-    # does not; with whole-year event times, entry = time - 0.5 gives exactly R's risk sets.
-    mod = PHReg(time, X, status=y, entry=time - 0.5, ties="efron")
+    # R's (start, stop] risk sets: with whole-year intervals the risk set at t is the rows whose time is t
+    lik = coxmod.EfronLikelihood(time, y, X)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # trial steps may overflow; halved
-        b, llf, hess, iters, conv = _damped_newton(mod.loglike, mod.score, mod.hessian, np.zeros(len(names)))
+        b, llf, hess, iters, conv = _damped_newton(lik.loglike, lik.score, lik.hessian, np.zeros(len(names)))
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)

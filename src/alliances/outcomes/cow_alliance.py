@@ -13,7 +13,7 @@ import pandas as pd
 
 from alliances.codebook import Column
 from alliances.dyads.context import MISSING, BuildContext
-from alliances.dyads.keys import dyad_id, lookup, year_key
+from alliances.dyads.keys import dyad_id, positions, take, year_key
 from alliances.dyads.panel import previous_row_is_last_year
 from alliances.outcomes.onsets import years_since
 from alliances.sources.registry import coverage
@@ -45,9 +45,10 @@ def add_cow_alliance(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     agg = src[list(TYPES)].fillna(0).groupby(key).max()
     pkey = year_key(panel["dyad_id"], panel["year"])
     covered = panel["year"].to_numpy() <= end
+    pos = positions(pkey, agg.index.to_numpy())
     cols = {}
     for t in TYPES:
-        v = lookup(pkey, agg.index.to_numpy(), agg[t].to_numpy(dtype=float), fill=0.0)
+        v = take(pos, agg[t].to_numpy(dtype=float), fill=0.0)
         cols[t] = np.where(covered, v, np.nan)
     on = np.nan_to_num(cols["cow_defense"]) == 1
     prev = np.r_[False, on[:-1]] & previous_row_is_last_year(panel)

@@ -91,19 +91,31 @@ class EfronLikelihood:
         self.tie_group = np.repeat(np.arange(len(d)), d)
         self.phi = (np.arange(len(self.tie_group)) - np.repeat(np.cumsum(d) - d, d)) / np.repeat(d, d)
         self.x_events = self.X[self.event].sum(axis=0)
+        self.Xe, self.group_e = self.X[self.event], self.group[self.event]
+        self.bounds = np.append(self.starts, len(t))
+        self._cache: tuple[bytes, tuple] | None = None
 
     def _terms(self, beta: np.ndarray):
+        key = np.asarray(beta, dtype=float).tobytes()
+        if self._cache is not None and self._cache[0] == key:  # Newton asks loglike, score, Hessian at one beta
+            return self._cache[1]
         eta = self.X @ beta
         shift = np.maximum.reduceat(eta, self.starts)
         r = np.exp(eta - shift[self.group])
-        re = np.where(self.event, r, 0.0)
-        s0, s0d = np.add.reduceat(r, self.starts), np.add.reduceat(re, self.starts)
-        s1 = np.add.reduceat(self.X * r[:, None], self.starts, axis=0)
-        s1d = np.add.reduceat(self.X * re[:, None], self.starts, axis=0)
+        re = r[self.event]
+        n_sets = len(self.starts)
+        s0 = np.add.reduceat(r, self.starts)
+        s0d = np.bincount(self.group_e, weights=re, minlength=n_sets)
+        # one matrix-vector product per risk set (a few hundred), no n x p temporary
+        s1 = np.stack([r[a:b] @ self.X[a:b] for a, b in zip(self.bounds[:-1], self.bounds[1:])])
+        s1d = np.zeros_like(s1)
+        np.add.at(s1d, self.group_e, self.Xe * re[:, None])  # event rows only: a few thousand
         g, phi = self.tie_group, self.phi
         A = s0[g] - phi * s0d[g]
         B = s1[g] - phi[:, None] * s1d[g]
-        return eta, shift, r, A, B
+        out = (eta, shift, r, A, B)
+        self._cache = (key, out)
+        return out
 
     def loglike(self, beta: np.ndarray) -> float:
         eta, shift, _, A, _ = self._terms(beta)
@@ -118,9 +130,9 @@ class EfronLikelihood:
         n_sets = len(self.starts)
         u = np.bincount(self.tie_group, weights=1 / A, minlength=n_sets)
         v = np.bincount(self.tie_group, weights=self.phi / A, minlength=n_sets)
-        Xe = self.X[self.event]
+        Xe = self.Xe
         second = (self.X * (r * u[self.group])[:, None]).T @ self.X
-        second -= (Xe * (r[self.event] * v[self.group[self.event]])[:, None]).T @ Xe
+        second -= (Xe * (r[self.event] * v[self.group_e])[:, None]).T @ Xe
         mean = B / A[:, None]
         return -(second - mean.T @ mean)
 

@@ -559,9 +559,9 @@ def check_collinearity(X: np.ndarray, names: list[str] | tuple[str, ...]) -> Non
     """Raise naming covariates that are constant or linearly dependent on others."""
     names = list(names)
     has_const = "const" in names
-    sd = X.std(axis=0)
+    constant = X.max(axis=0) == X.min(axis=0)  # exact, unlike a standard deviation's rounding
     for j, n in enumerate(names):
-        if n != "const" and sd[j] == 0:
+        if n != "const" and constant[j]:
             raise CollinearityError(
                 f"collinearity: {n} is constant ({X[0, j]:g}) in the estimation sample"
                 + (" and so collinear with the intercept" if has_const else "")
@@ -570,9 +570,15 @@ def check_collinearity(X: np.ndarray, names: list[str] | tuple[str, ...]) -> Non
     cols = [j for j, n in enumerate(names) if n != "const"]
     if not cols:
         return
-    Z = X[:, cols]
-    Z = (Z - Z.mean(axis=0)) / sd[cols] if has_const else Z / np.sqrt((Z**2).mean(axis=0))
-    C = Z.T @ Z / len(Z)
+    # correlation (or, without an intercept, uncentred cosine) matrix of the covariates, summed
+    # in chunks of rows so no full-size centred copy of X is made
+    centre = X.mean(axis=0)[cols] if has_const else np.zeros(len(cols))
+    C = np.zeros((len(cols), len(cols)))
+    for a in range(0, len(X), 1 << 16):
+        chunk = X[a:a + (1 << 16), cols] - centre
+        C += chunk.T @ chunk
+    scale = np.sqrt(np.diag(C))
+    C = C / np.outer(scale, scale)
     w, V = np.linalg.eigh(C)
     if w[0] < 1e-10 * max(w[-1], 1.0):
         v = V[:, 0]

@@ -35,7 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from alliances.atomic import atomic_path, commit, remove_stale, staged
-from alliances.build import Build
+from alliances.build import Build, SharedMetadata
 from alliances.codebook import (
     NULLABLE_INTS,
     Column,
@@ -201,7 +201,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tup
 def read_panel(path: str | os.PathLike = "datasets/dyad_years.parquet", columns: list[str] | None = None) -> pd.DataFrame:
     """Read a panel written by :func:`write_build`; metadata lands in ``frame.attrs['alliances']``."""
     frame, meta = read_table(path, columns)
-    frame.attrs["alliances"] = meta["build"]
+    frame.attrs["alliances"] = SharedMetadata(meta["build"])
     frame.attrs["alliances_table"] = meta["table"]
     return frame
 

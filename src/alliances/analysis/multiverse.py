@@ -169,7 +169,7 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
 
 def _predict(panel: pd.DataFrame, res, dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """The dyad's onset probability in ``year`` with a 95% simulation interval (NaN if unavailable)."""
-    from alliances.analysis.predict import explanatory
+    from alliances.analysis.predict import _raw_columns, coverage_ends, explanatory
     from alliances.models.catalog import PROBABILITY_ESTIMATORS
 
     empty = {"p": np.nan, "p_lo": np.nan, "p_hi": np.nan}
@@ -179,7 +179,7 @@ def _predict(panel: pd.DataFrame, res, dyad: tuple[int, int], year: int, sims: i
     rows = panel[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
     if rows.empty or year not in set(rows["year"]):
         return empty
-    frame = explanatory(rows, res)
+    frame = explanatory(rows, res, ends=coverage_ends(panel, _raw_columns(res)))
     row = frame[frame["year"] == year]
     if row.drop(columns=["x_carried"]).isna().any(axis=None):
         return empty

@@ -172,21 +172,26 @@ def carry_past_coverage(panel: pd.DataFrame, columns: Sequence[str],
                 mask[idx] |= 1 << len(tags)  # one bit per carried column: labels are built once per combination
                 tags.append(f"{c}@{end}")
         out[c] = v
-    masks, codes = np.unique(np.r_[0, mask], return_inverse=True)  # the empty label is always category 0
+    codes, masks = pd.factorize(np.r_[0, mask], sort=True)  # hashing, not a sort of every row; 0 (nothing) first
     labels = [",".join(t for i, t in enumerate(tags) if m >> i & 1) for m in masks]
     carried = pd.Series(pd.Categorical.from_codes(codes[1:], labels), index=panel.index, name="x_carried")
     return pd.DataFrame(out, index=panel.index), carried
 
 
-def explanatory(panel: pd.DataFrame, res: Results, carry: bool = True) -> pd.DataFrame:
+def explanatory(panel: pd.DataFrame, res: Results, carry: bool = True,
+                ends: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Panel rows with each raw covariate lagged within dyad as in fitting (duration and year
     unlagged). With ``carry`` the values past a covariate's coverage are carried forward
-    (:func:`carry_past_coverage`), and the column ``x_carried`` lists per row what entered it so."""
+    (:func:`carry_past_coverage`), and the column ``x_carried`` lists per row what entered it so.
+
+    ``panel`` may hold only some dyads' whole histories (fast for one dyad); then pass
+    ``ends`` = :func:`coverage_ends` of the full panel, since coverage is a source's, not a dyad's.
+    """
     _check_sorted(panel)
     dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
     cols = {"dyad_id": dyad, "year": year}
     raw_cols = _raw_columns(res)
-    raw, carried = carry_past_coverage(panel, raw_cols, None if carry else {})
+    raw, carried = carry_past_coverage(panel, raw_cols, ends if carry else {})
     lag = res.info.lag
     for c in raw_cols:
         v = raw[c].to_numpy(dtype=float)
@@ -282,13 +287,17 @@ def dyad_predictions(
 ) -> pd.DataFrame:
     """Tidy predictions: one row per model x outcome x year of the dyad."""
     a, b = parse_dyad(dyad, panel)
-    rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+    history = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+    rows = history
     if years is not None:
         rows = rows[panel.loc[rows, "year"].between(*years).to_numpy()]
         if len(rows) == 0:
-            span = panel.loc[(panel["ccode1"] == a) & (panel["ccode2"] == b), "year"]
+            span = panel.loc[history, "year"]
             raise PanelError(f"dyad {a}-{b} has no years in {years[0]}-{years[1]}; it exists {span.min()}-{span.max()}")
-    pos = panel.index.get_indexer(rows)
+    # the pool of all dyad-years is needed only for percentiles and base rates; otherwise the
+    # dyad's whole history (for its lags and risk status) is enough
+    base = panel if compare_groups else panel.loc[history]
+    pos = base.index.get_indexer(rows)
     out = []
     shared: dict[tuple, pd.DataFrame] = {}  # models with the same covariates and lag share one frame
     for label, res in fits.items():
@@ -301,9 +310,9 @@ def dyad_predictions(
             raise PanelError(f"model {label!r} uses columns {missing} that the panel lacks")
         key = (tuple(_raw_columns(res)), res.info.lag, res.info.duration)
         if key not in shared:
-            shared[key] = explanatory(panel, res)
+            shared[key] = explanatory(base, res, ends=coverage_ends(panel, _raw_columns(res)))
         X_all = shared[key]
-        risk_all = at_risk(panel, res)
+        risk_all = at_risk(base, res)
         X = X_all.iloc[pos]
         if scenario is not None:
             bad = scenario.columns() - set(_raw_columns(res))
@@ -325,7 +334,7 @@ def dyad_predictions(
             p = np.where(ok, point[outcome], np.nan)
             lo = np.where(ok, np.percentile(sims_p[outcome], 2.5, axis=0), np.nan)
             hi = np.where(ok, np.percentile(sims_p[outcome], 97.5, axis=0), np.nan)
-            sub = panel.iloc[pos]
+            sub = base.iloc[pos]
             frame = pd.DataFrame({
                 "ccode1": a, "ccode2": b, "year": sub["year"].to_numpy(), "model": label,
                 "estimator": res.estimator, "outcome": outcome, "scenario": scenario.name if scenario else "observed",
@@ -336,7 +345,7 @@ def dyad_predictions(
                 "p": p, "p_lo": lo, "p_hi": hi,
             })
             if compare_groups:
-                pool = _group_stats(panel, risk_all & complete_all, pool_p[outcome], outcome)
+                pool = _group_stats(base, risk_all & complete_all, pool_p[outcome], outcome)
                 # the dyad's own pool value (not p recomputed on fewer rows, whose last bits can differ
                 # and break the tie with itself); a scenario's p is ranked among the observed pool
                 own = p if scenario is not None else np.where(ok, pool_p[outcome][pos], np.nan)
@@ -370,11 +379,10 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
         alt = dyad_predictions(panel, usable, scenario=sc, **kw)
         fd_lo, fd_hi = [], []
         a, b = parse_dyad(dyad, panel)
+        history = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+        rows = history if years is None else history[panel.loc[history, "year"].between(*years).to_numpy()]
         for label, res in usable.items():
-            rows = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
-            if years is not None:
-                rows = rows[panel.loc[rows, "year"].between(*years).to_numpy()]
-            X = explanatory(panel, res).loc[rows]
+            X = explanatory(panel.loc[history], res, ends=coverage_ends(panel, _raw_columns(res))).loc[rows]
             d0 = _probabilities(res, X.fillna(0.0), sims, seed)
             d1 = _probabilities(res, sc.apply(X).fillna(0.0), sims, seed)
             for outcome in _outcomes(res):

@@ -230,26 +230,37 @@ class Validation:
 def common_windows(pred: pd.DataFrame) -> pd.DataFrame:
     """The rows of the windows every model could be fitted on (per scheme), so pooled scores
     and calibration compare the models on the same dyad-years."""
+    fitted = pred[["scheme", "model", "window"]].drop_duplicates()  # a few hundred rows, not millions
     keep = []
-    for _, by_scheme in pred.groupby("scheme", sort=True):
-        sets = by_scheme.groupby("model")["window"].agg(frozenset)
-        common = frozenset.intersection(*sets) if len(sets) else frozenset()
-        keep.append(by_scheme[by_scheme["window"].isin(common)])
-    return pd.concat(keep) if keep else pred.iloc[:0]
+    for scheme, by_scheme in fitted.groupby("scheme", sort=True):
+        sets = [frozenset(g["window"]) for _, g in by_scheme.groupby("model")]
+        common = frozenset.intersection(*sets) if sets else frozenset()
+        keep.append((pred["scheme"] == scheme) & pred["window"].isin(common))
+    return pred[np.logical_or.reduce(keep)] if keep else pred.iloc[:0]
+
+
+def _labels_as_categories(pred: pd.DataFrame) -> pd.DataFrame:
+    """scheme, window and model as categories: grouping millions of rows by Arrow-backed
+    strings cost seconds per groupby; the written predictions keep their string columns."""
+    return pred.astype({c: "category" for c in ("scheme", "window", "model")})
 
 
 def _scores(pred: pd.DataFrame) -> pd.DataFrame:
     rows = []
+    pred = _labels_as_categories(pred)
+    # the base-rate benchmark's p beside every row, joined once (the Brier skill's reference)
+    key = ["scheme", "window", "dyad_id", "year"]
+    base = pred.loc[pred["model"] == "base_rate", [*key, "p"]].rename(columns={"p": "p_base"})
+    pred = pred.merge(base, on=key, how="left", sort=False)
     pooled = common_windows(pred)
-    for scheme, by_scheme in pred.groupby("scheme", sort=True):
+    for scheme, by_scheme in pred.groupby("scheme", sort=True, observed=True):
         comparable = pooled[pooled["scheme"] == scheme]
-        groups = [*by_scheme.groupby(["window", "model"], sort=True), *(
-            (("pooled", m), g) for m, g in comparable.groupby("model", sort=True))]
-        base = by_scheme[by_scheme["model"] == "base_rate"].set_index(["window", "dyad_id", "year"])["p"]
+        groups = [*by_scheme.groupby(["window", "model"], sort=True, observed=True), *(
+            (("pooled", m), g) for m, g in comparable.groupby("model", sort=True, observed=True))]
         for (window, model), g in groups:
             p, y = g["p"].to_numpy(), g["outcome"].to_numpy()
             row = {"scheme": scheme, "window": window, "model": model, **metrics.summary(p, y)}
-            aligned = base.reindex(pd.MultiIndex.from_frame(g[["window", "dyad_id", "year"]])).to_numpy()
+            aligned = g["p_base"].to_numpy(dtype=float)
             row["brier_skill"] = metrics.brier_skill(p, y, aligned) if not np.isnan(aligned).any() else np.nan
             rows.append(row)
     return pd.DataFrame(rows)
@@ -262,14 +273,15 @@ def _era_of(year: np.ndarray) -> np.ndarray:
 
 
 def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    pred = _labels_as_categories(pred)
     rolling = common_windows(pred[pred["scheme"] == "rolling"])
     tables = []
-    for model, g in rolling.groupby("model", sort=True):
+    for model, g in rolling.groupby("model", sort=True, observed=True):
         t = metrics.calibration_table(g["p"].to_numpy(), g["outcome"].to_numpy())
         t.insert(0, "model", model)
         tables.append(t)
     by_era = (rolling.assign(era=_era_of(rolling["year"].to_numpy()))
-              .groupby(["model", "era"], sort=True)
+              .groupby(["model", "era"], sort=True, observed=True)
               .agg(n=("p", "size"), events=("outcome", "sum"), mean_p=("p", "mean"), observed=("outcome", "mean"))
               .reset_index())
     by_era["ratio"] = by_era["mean_p"] / by_era["observed"].where(by_era["observed"] > 0)

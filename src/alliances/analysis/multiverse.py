@@ -133,28 +133,22 @@ def _spec(plan: MultiversePlan, combo: dict, cluster: str):
 
 
 # -- the task (runs on a worker) ----------------------------------------------------------------
-_DESIGNS: dict[tuple, object] = {}
-
 
 def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, clusters: tuple,
                     dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """Fit one combination with every clustering from the same fit; predict the dyad."""
     from threadpoolctl import threadpool_limits
 
-    from alliances.analysis.replicate import worker_panel
+    from alliances.analysis.replicate import worker_design, worker_panel
     from alliances.models import Spec, fit
-    from alliances.models.estimators import design_for, design_key, design_spec
 
     panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
     also = tuple(c for c in clusters if c != spec.cluster)
     try:
         with threadpool_limits(limits=1):
-            dkey = (panel_path, columns, design_key(spec, estimator, also))
-            if dkey not in _DESIGNS:
-                _DESIGNS.clear()  # one design per worker at a time: memory stays that of one fit
-                _DESIGNS[dkey] = design_for(panel, design_spec(spec, also), estimator)
-            res = fit(panel, spec, estimator, also_clusters=also, design=_DESIGNS[dkey])
+            design = worker_design(panel_path, columns, spec, estimator, also)
+            res = fit(panel, spec, estimator, also_clusters=also, design=design)
             rows, preds = [], {}
             for cl in clusters:  # the interval of the prediction follows each clustering's covariance
                 version = res.with_cluster(cl) if cl != spec.cluster else res

@@ -141,6 +141,24 @@ def worker_panel(panel_path: str, columns: tuple[str, ...]) -> pd.DataFrame:
     return _PANELS[key]
 
 
+_WORKER_DESIGNS: dict[tuple, object] = {}
+
+
+def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: str, also: tuple[str, ...] = ()):
+    """The design of (spec, estimator, also-clusterings) on the worker's panel, kept while the
+    next task shares its :func:`~alliances.models.estimators.design_key` (logit, Firth,
+    King-Zeng and cloglog fits of one spec share one design). One design per worker at a
+    time, so memory stays that of one fit."""
+    from alliances.models.estimators import design_for, design_key, design_spec
+
+    stat = os.stat(panel_path)
+    key = (panel_path, stat.st_mtime_ns, stat.st_size, columns, design_key(spec, estimator, also))
+    if key not in _WORKER_DESIGNS:
+        _WORKER_DESIGNS.clear()
+        _WORKER_DESIGNS[key] = design_for(worker_panel(panel_path, columns), design_spec(spec, also), estimator)
+    return _WORKER_DESIGNS[key]
+
+
 def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
@@ -155,7 +173,9 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
         # One BLAS thread, in workers and in-process alike: summation order then does not depend
         # on --jobs, and the estimates are the same to the last bit.
         with threadpool_limits(limits=1):
-            res = fit(panel, spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters)
+            also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
+            design = worker_design(panel_path, columns, spec, estimator, also)
+            res = fit(panel, spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters, design=design)
             return {"ok": True, "result": res.to_dict()}
     except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -132,6 +132,18 @@ def _sm_fit(estimator: str, fn: Callable, *args, **kw):
             raise ModelError(f"{estimator}: {exc}; suspicion is separation or high collinearity") from exc
 
 
+def null_start(names: list[str], y: np.ndarray) -> np.ndarray:
+    """Firth's starting values: the intercept at the base rate (logit scale), the rest 0. Onsets
+    are rare, far from p = 0.5, and the step-halving Newton from here takes a third fewer steps.
+    (statsmodels' undamped Newton for logit diverges from this start on the baseline design
+    with its cubic time terms, so it keeps its own start.)"""
+    b = np.zeros(len(names))
+    rate = float(np.mean(y))
+    if "const" in names and 0 < rate < 1:
+        b[names.index("const")] = np.log(rate / (1 - rate))
+    return b
+
+
 def _logit_core(design: Design, spec: Spec):
     X, y, names = _checked(design)
     res = _sm_fit("logit", sm.Logit(y, X).fit, method="newton", maxiter=100, disp=0)
@@ -176,7 +188,7 @@ def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
 
 def fit_firth(design: Design, spec: Spec, sha: str | None) -> Results:
     X, y, names = _checked(design, separation=False)
-    f = firth_logit(y, X)
+    f = firth_logit(y, X, start=null_start(names, y))
     if not f.converged:
         raise _not_converged("firth", f"{f.iterations} Newton steps")
     # clustered: the sandwich around the inverse Fisher information at the Firth estimate with the

@@ -22,6 +22,16 @@ def built(tmp_path_factory, data_dir):
     return out
 
 
+@pytest.fixture(scope="module")
+def small_built(tmp_path_factory, data_dir):
+    """Three years only: exports of the whole format path without a million-row Stata file."""
+    out = tmp_path_factory.mktemp("cli_small")
+    result = runner.invoke(app, ["build", "--start", "2014", "--end", "2016", "--data-dir", str(data_dir),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 def test_build_writes_both_files(built):
     assert (built / "dyad_years.parquet").is_file() and (built / "agreement_dyads.parquet").is_file()
     assert not list(built.glob("*.tmp"))
@@ -82,10 +92,10 @@ def test_sources_lists_every_source(data_dir):
     assert '"source": "atop_members"' in res.output and '"version": "4.01"' in res.output
 
 
-def test_export_csv_and_stata(built, tmp_path):
+def test_export_csv_and_stata(small_built, tmp_path):
     import pandas as pd
 
-    path = str(built / "dyad_years.parquet")
+    path = str(small_built / "dyad_years.parquet")
     res = runner.invoke(app, ["export", path, "--format", "dta", "--out", str(tmp_path / "p.dta")])
     assert res.exit_code == 0, res.output
     with pd.io.stata.StataReader(tmp_path / "p.dta") as reader:

@@ -33,7 +33,7 @@ period_effects = ["none"]
 [validate]
 spec = "baseline"
 estimators = ["logit"]
-first_origin = 1950
+first_origin = 1970
 step = 20
 horizon = 10
 eras = false
@@ -54,7 +54,7 @@ def plan_dir(tmp_path_factory):
     (d / "specs").mkdir()
     for name in ("baseline", "great_powers"):
         text = (REPO / "analyses" / "specs" / f"{name}.toml").read_text()
-        text = text.replace("[1816, 2016]", "[1901, 2016]").replace("[1816, 2010]", "[1901, 2010]")
+        text = text.replace("[1816, 2016]", "[1947, 2016]").replace("[1816, 2010]", "[1947, 2010]")
         (d / "specs" / f"{name}.toml").write_text(text)
     shutil.copytree(REPO / "analyses" / "scenarios", d / "scenarios")
     (d / "replicate.toml").write_text(PLAN)
@@ -63,7 +63,7 @@ def plan_dir(tmp_path_factory):
 
 def _run(plan_dir, out, data_dir, jobs=1):
     return run_replication(out / "output", plan_dir / "replicate.toml", data_dir, out / "datasets",
-                           start=1900, end=2022, jobs=jobs, figures=False)
+                           start=1946, end=2022, jobs=jobs, figures=False)
 
 
 def test_replicate_outputs_and_byte_identical_reruns(plan_dir, tmp_path, data_dir):

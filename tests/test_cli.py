@@ -13,23 +13,23 @@ from alliances.cli import app
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, data_dir):
-    out = tmp_path_factory.mktemp("cli")
-    result = runner.invoke(app, ["build", "--start", "1990", "--end", "2022", "--data-dir", str(data_dir),
+def _build(tmp_path_factory, data_dir, start: int, end: int) -> Path:
+    out = tmp_path_factory.mktemp(f"cli_{start}_{end}")
+    result = runner.invoke(app, ["build", "--start", str(start), "--end", str(end), "--data-dir", str(data_dir),
                                  "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, data_dir):
+    return _build(tmp_path_factory, data_dir, 1990, 2022)
 
 
 @pytest.fixture(scope="module")
 def small_built(tmp_path_factory, data_dir):
     """Three years only: exports of the whole format path without a million-row Stata file."""
-    out = tmp_path_factory.mktemp("cli_small")
-    result = runner.invoke(app, ["build", "--start", "2014", "--end", "2016", "--data-dir", str(data_dir),
-                                 "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return _build(tmp_path_factory, data_dir, 2014, 2016)
 
 
 def test_build_writes_both_files(built):

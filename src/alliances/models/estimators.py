@@ -6,7 +6,7 @@
 | firth     | Firth penalized logit (:mod:`.firth`)             | cluster sandwich around the inverse information at the Firth estimate |
 | relogit   | King-Zeng (2001) bias-corrected logit             | (n/(n+k))^2 x logit covariance          |
 | clogit    | conditional dyad-FE logit, exact (:mod:`.clogit`) | inverse information (no cluster option) |
-| lpm       | LPM, dyad + year effects (linearmodels ``PanelOLS``) | cluster sandwich, HC0 with G/(G-1)   |
+| lpm       | LPM, dyad + year effects (Frisch-Waugh; = PanelOLS) | cluster sandwich, HC0 with G/(G-1)   |
 | cloglog   | GLM binomial, complementary log-log link          | cluster sandwich (expected information), CR1 |
 | cox       | Cox PH, counting process, Efron ties (own Newton) | Lin-Wei robust, summed by cluster (as R coxph cluster=) |
 | mlogit    | multinomial logit (``MNLogit``)                   | cluster sandwich, CR1                   |

@@ -1,9 +1,9 @@
 """Column declarations: one entry per output column, used for validation, Parquet metadata
 and the generated ``datasets/codebook.md``.
 
-Each stage module (``panel``, ``ties``, ``outcomes``, ``power``, ``geography``, ``threat``,
-``regime``) declares the columns it adds in a module-level ``COLUMNS`` list; this module
-collects them in data-flow order. ``ties.AGREEMENT_COLUMNS`` declares
+Each stage module (``dyads.panel``, ``outcomes.ties``, ``outcomes.onsets``, the
+``covariates`` modules) declares the columns it adds in a module-level ``COLUMNS`` list of
+:class:`~alliances.column.Column` records; this module collects them in data-flow order. ``ties.AGREEMENT_COLUMNS`` declares
 ``agreement_dyads.parquet`` and ``census.AGREEMENTS_COLUMNS`` ``agreements.parquet``.
 
 Types are pandas/Arrow names: ``int8`` ... ``float64``, ``bool``, ``category``, ``date32``,
@@ -12,53 +12,25 @@ Types are pandas/Arrow names: ``int8`` ... ``float64``, ``bool``, ``category``, 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from alliances.column import NULLABLE_INTS, Column, pair
+from alliances.covariates import (
+    events,
+    exercises,
+    geography,
+    power,
+    regime,
+    similarity,
+    threat,
+)
+from alliances.dyads import panel
+from alliances.outcomes import census, cow_alliance, onsets, ties
 
-
-@dataclass(frozen=True)
-class Column:
-    """The codebook entry of one column.
-
-    ``sources`` are keys of :data:`alliances.sources.REGISTRY`; ``extension`` says what
-    happens in years past those sources' coverage.
-    """
-
-    name: str
-    dtype: str
-    description: str
-    unit: str = ""
-    sources: tuple[str, ...] = ()
-    extension: str = "none: computed for every panel year"
-
-    def as_dict(self) -> dict:
-        entry = asdict(self)
-        entry["sources"] = list(self.sources)
-        return entry
-
-
-def pair(stem: str, dtype: str, description: str, **kw) -> list[Column]:
-    """Two columns ``{stem}1`` and ``{stem}2`` describing ccode1 and ccode2 respectively."""
-    sep = "_" if stem[-1].isdigit() else ""
-    return [
-        Column(f"{stem}{sep}{k}", dtype, description.replace("{state}", f"ccode{k}"), **kw)
-        for k in (1, 2)
-    ]
+__all__ = ["NULLABLE_INTS", "Column", "agreement_columns", "agreement_dyad_columns", "dyad_year_columns", "pair",
+           "to_markdown"]
 
 
 def dyad_year_columns() -> list[Column]:
     """All columns of ``dyad_years.parquet`` in their output order."""
-    from alliances.covariates import (
-        events,
-        exercises,
-        geography,
-        power,
-        regime,
-        similarity,
-        threat,
-    )
-    from alliances.dyads import panel
-    from alliances.outcomes import cow_alliance, onsets, ties
-
     cols: list[Column] = []
     for module in (panel, ties, onsets, cow_alliance, power, geography, threat, regime, similarity, exercises):
         cols.extend(module.COLUMNS)
@@ -72,19 +44,13 @@ def dyad_year_columns() -> list[Column]:
 
 
 def agreement_dyad_columns() -> list[Column]:
-    from alliances.outcomes import ties
-
+    """All columns of ``agreement_dyads.parquet``."""
     return list(ties.AGREEMENT_COLUMNS)
 
 
 def agreement_columns() -> list[Column]:
     """All columns of ``agreements.parquet`` (one row per ATOP agreement)."""
-    from alliances.outcomes import census
-
     return list(census.AGREEMENTS_COLUMNS)
-
-
-NULLABLE_INTS = ("Int8", "Int16", "Int32")  # pandas nullable integer dtypes used in the declarations
 
 
 def to_markdown(columns: list[Column], title: str, registry: dict, intro: str = "") -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.dyads.keys import positions, take, year_key
 from alliances.errors import SourceError
 from alliances.sources import sha256_file

@@ -49,7 +49,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.errors import SourceError
 from alliances.sources.registry import coverage
 

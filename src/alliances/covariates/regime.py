@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column, pair
+from alliances.column import Column, pair
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import positions, take, year_key
 from alliances.sources.registry import coverage

@@ -85,7 +85,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.errors import PanelError, UsageError
 from alliances.outcomes.ties import LEVELS
 

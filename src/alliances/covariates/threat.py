@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column, pair
+from alliances.column import Column, pair
 from alliances.covariates.geography import capital_distance
 from alliances.dyads.context import CARRY_FORWARD, MISSING, SUCCESSOR, BuildContext
 from alliances.dyads.keys import (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.dyads.context import CARRY_FORWARD, BuildContext
 from alliances.dyads.keys import expand_years
 

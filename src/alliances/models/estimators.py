@@ -49,7 +49,6 @@ from .firth import firth_logit
 from .results import Results
 from .spec import Spec
 
-
 MODEL_BASED = "model-based (inverse information)"
 HC1 = "G/(G-1) per dimension and (N-1)/(N-K) (R vcovCL type HC1; CR1 one-way)"
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.covariates.power import major_years
 from alliances.dyads.context import BuildContext
 from alliances.dyads.keys import lookup, year_key

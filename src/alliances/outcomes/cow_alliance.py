@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import dyad_id, positions, take, year_key
 from alliances.dyads.panel import previous_row_is_last_year

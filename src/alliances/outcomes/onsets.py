@@ -32,7 +32,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.dyads.keys import dyad_id, year_key
 from alliances.dyads.panel import previous_row_is_last_year
 from alliances.errors import PanelError

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from alliances.codebook import Column
+from alliances.column import Column
 from alliances.dyads.context import CARRY_FORWARD, BuildContext
 from alliances.dyads.keys import expand_years, lookup, year_key
 

@@ -9,6 +9,7 @@ into both orders and only then are the tie levels and onsets derived (a directed
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,16 +93,20 @@ def run(
     panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
     say("joint military exercises (MME)")
     panel = add_exercises(panel, ctx)  # symmetric: added once per undirected dyad
-    if ctx.directed:
-        say("directed dyads (both orders)")
-        panel = to_directed(panel)
-    panel = orient(panel, ctx.directed)
-    say("alliance-portfolio similarity (S, kappa, tau-b)")
-    panel = add_similarity(panel, ctx.directed)
-    panel, user_events = add_user_events(panel, events, ctx.start, ctx.end)
-    say("onsets and durations")
-    panel = add_outcomes(panel, ctx.coverage_end("atop_members"))
-    panel = add_onset_agreements(panel, agreement_years, ctx.directed)
+    with warnings.catch_warnings():
+        # the directed frame is assembled column by column without a consolidating copy (2.8 s
+        # on 2.1 million rows); pandas' hint that inserting into such a frame is slower is moot
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        if ctx.directed:
+            say("directed dyads (both orders)")
+            panel = to_directed(panel)
+        panel = orient(panel, ctx.directed)
+        say("alliance-portfolio similarity (S, kappa, tau-b)")
+        panel = add_similarity(panel, ctx.directed)
+        panel, user_events = add_user_events(panel, events, ctx.start, ctx.end)
+        say("onsets and durations")
+        panel = add_outcomes(panel, ctx.coverage_end("atop_members"))
+        panel = add_onset_agreements(panel, agreement_years, ctx.directed)
     del agreement_years
     panel = add_extension_flags(panel, ctx)
     panel = conform(panel, dyad_year_columns(), "dyad_years")

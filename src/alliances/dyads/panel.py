@@ -143,18 +143,42 @@ def previous_row_is_last_year(frame: pd.DataFrame) -> np.ndarray:
     return np.r_[False, (dyad[1:] == dyad[:-1]) & (year[1:] == year[:-1] + 1)]
 
 
+def pair_partners(columns) -> dict[str, str]:
+    """Each ``X1``/``X2`` (or ``X_1``/``X_2``) column and its partner, ccode1/ccode2 included."""
+    partners = {}
+    for col in columns:
+        if col.endswith("1") and col[:-1] + "2" in columns:  # cinc1, polity2_1, defense_by1, ...
+            partners[col], partners[col[:-1] + "2"] = col[:-1] + "2", col
+    return partners
+
+
 def swap_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Swap every ``X1``/``X2`` (or ``X_1``/``X_2``) column pair and ccode1/ccode2."""
-    rename = {}
-    for col in frame.columns:
-        if col.endswith("1") and col[:-1] + "2" in frame.columns:  # cinc1, polity2_1, defense_by1, ...
-            rename[col], rename[col[:-1] + "2"] = col[:-1] + "2", col
-    return frame.rename(columns=rename)
+    return frame.rename(columns=pair_partners(list(frame.columns)))
 
 
 def to_directed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Both orders of every undirected dyad-year, sorted by ccode1, ccode2, year."""
-    swapped = swap_pairs(frame)[frame.columns]
-    both = pd.concat([frame, swapped], ignore_index=True)
-    both["dyad_id"] = both["ccode1"].astype(np.int32) * 1000 + both["ccode2"].astype(np.int32)
-    return both.sort_values(["ccode1", "ccode2", "year"], ignore_index=True)
+    """Both orders of every undirected dyad-year, sorted by ccode1, ccode2, year.
+
+    The final row order is computed on the keys alone; each column is then gathered once
+    (a pair column from itself in the original order and from its partner in the swapped
+    one), instead of concatenating the whole frame with its swap and sorting the result.
+    """
+    n = len(frame)
+    c1, c2 = frame["ccode1"].to_numpy(), frame["ccode2"].to_numpy()
+    year = frame["year"].to_numpy()
+    order = np.lexsort((np.r_[year, year], np.r_[c2, c1], np.r_[c1, c2]))
+    src, swapped = order % n, order >= n
+    partners = pair_partners(list(frame.columns))
+    cols = {}
+    for col in frame.columns:
+        own = frame[col]
+        if col not in partners:
+            cols[col] = own.take(src).reset_index(drop=True)
+            continue
+        # a pair's values in one column (dtypes unified as concat does), then one gather
+        both = pd.concat([own, frame[partners[col]]], ignore_index=True)
+        cols[col] = both.take(np.where(swapped, src + n, src)).reset_index(drop=True)
+    out = pd.DataFrame(cols, copy=False)
+    out["dyad_id"] = out["ccode1"].astype(np.int32) * 1000 + out["ccode2"].astype(np.int32)
+    return out

@@ -145,7 +145,9 @@ def null_start(names: list[str], y: np.ndarray) -> np.ndarray:
 
 def _logit_core(design: Design, spec: Spec):
     X, y, names = _checked(design)
-    res = _sm_fit("logit", sm.Logit(y, X).fit, method="newton", maxiter=100, disp=0)
+    # check_rank=False: _checked has refused collinear designs already; statsmodels' own rank
+    # check is a QR decomposition of X that took 1 s on the baseline design
+    res = _sm_fit("logit", sm.Logit(y, X, check_rank=False).fit, method="newton", maxiter=100, disp=0)
     if not res.mle_retvals.get("converged", False):
         raise _not_converged("logit")
     p = expit(X @ np.asarray(res.params))
@@ -436,7 +438,7 @@ def fit_mlogit(design: Design, spec: Spec, sha: str | None) -> Results:
     for c in (1, 2):
         sel = (y == 0) | (y == c)
         check_separation((y[sel] == c).astype(int), X[sel], names, MLOGIT_CATEGORIES[c])
-    res = _sm_fit("mlogit", sm.MNLogit(y, X).fit, method="newton", maxiter=100, disp=0)
+    res = _sm_fit("mlogit", sm.MNLogit(y, X, check_rank=False).fit, method="newton", maxiter=100, disp=0)
     if not res.mle_retvals.get("converged", False):
         raise _not_converged("mlogit")
     params = np.asarray(res.params).T.ravel()  # equation-major: alignment block, then alliance block

@@ -81,8 +81,15 @@ def group_sums(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     One ``bincount`` per column: about ten times faster than ``np.add.at`` on a million rows.
     """
     groups = int(codes.max()) + 1
-    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=groups)
-                            for j in range(values.shape[1])])
+    if groups == len(codes):  # every row its own cluster (e.g. dyad x year): the sums are the rows
+        out = np.empty_like(values, dtype=float)
+        out[codes] = values
+        return out
+    columns = np.ascontiguousarray(values.T, dtype=float)  # contiguous weights for bincount
+    out = np.empty((values.shape[1], groups))  # filled row by row, returned transposed: no copy
+    for j in range(values.shape[1]):
+        out[j] = np.bincount(codes, weights=columns[j], minlength=groups)
+    return out.T
 
 
 def meat(scores: np.ndarray, codes: np.ndarray, adjust: bool = True) -> tuple[np.ndarray, int]:

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import alliances
+import alliances.sources.fetch as fetch_module
 from alliances.errors import SourceError, UsageError
 from alliances.sources.fetch import Fetchable, fetch
 
@@ -96,7 +97,8 @@ def test_fetch_validates_records_and_refuses_a_changed_file(server, tmp_path):
     fetch(["majors"], dest=dest, progress=False, registry=registry(server.url), update=True)
 
 
-def test_interrupted_or_missing_download_leaves_nothing(server, tmp_path):
+def test_interrupted_or_missing_download_leaves_nothing(server, tmp_path, monkeypatch):
+    monkeypatch.setattr(fetch_module, "RETRIES", 0)  # no sleeping through pooch's retry back-off
     dest = tmp_path / "cache"
     reg = {"majors": Fetchable("majors", f"{server.url}/broken", "majors2016.csv")}
     with pytest.raises(SourceError, match="fetching 'majors' from .*/broken failed"):

@@ -53,6 +53,10 @@ def _write_ledger(dest: Path, ledger: dict) -> None:
     write_text_atomic(dest / "fetched.json", json.dumps(ledger, indent=1, sort_keys=True) + "\n")
 
 
+#: download attempts after a failure (pooch waits 1 s, then 2 s, between them)
+RETRIES = 2
+
+
 def _download(item: Fetchable, folder: Path, progress: bool) -> Path:
     """Download ``item.url`` into ``folder`` (pooch writes to a temporary file, then renames)."""
     import pooch
@@ -60,7 +64,7 @@ def _download(item: Fetchable, folder: Path, progress: bool) -> Path:
     fname = item.url.rsplit("/", 1)[-1]
     downloader = pooch.HTTPDownloader(progressbar=progress, timeout=60)
     registry = pooch.create(path=folder, base_url="", registry={fname: item.sha256 and f"sha256:{item.sha256}"},
-                            urls={fname: item.url}, retry_if_failed=2)
+                            urls={fname: item.url}, retry_if_failed=RETRIES)
     try:
         return Path(registry.fetch(fname, downloader=downloader))
     except Exception as exc:  # noqa: BLE001 - network errors, HTTP errors and hash mismatches alike

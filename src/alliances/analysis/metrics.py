@@ -22,7 +22,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
 
 from alliances.models.errors import ModelError
 
@@ -107,20 +106,43 @@ def log_score(p: ArrayLike, y: ArrayLike, eps: float = 1e-15) -> float:
     return float(np.mean(np.where(y == 1, np.log(q), np.log1p(-q))))
 
 
+def _tie_groups(p: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Rows and events in each group of equal p, groups in ascending p (one sort serves both
+    areas below)."""
+    order = np.argsort(p)
+    ps = p[order]
+    last = np.flatnonzero(np.r_[ps[1:] != ps[:-1], True])  # last row of each tie group
+    size = np.diff(np.r_[-1, last]).astype(np.float64)
+    events = np.diff(np.r_[0.0, np.cumsum(y[order])[last]])
+    return size, events
+
+
+def _roc_from_groups(size: NDArray[np.float64], events: NDArray[np.float64]) -> float:
+    n1 = float(events.sum())
+    n0 = float(size.sum()) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    mid_rank = np.cumsum(size) - (size - 1) / 2  # average rank of a tie group (ranks from 1)
+    u = float(np.dot(events, mid_rank)) - n1 * (n1 + 1) / 2
+    return u / (n1 * n0)
+
+
+def _ap_from_groups(size: NDArray[np.float64], events: NDArray[np.float64]) -> float:
+    n1 = float(events.sum())
+    if n1 == 0:
+        return float("nan")
+    tp, flagged = np.cumsum(events[::-1]), np.cumsum(size[::-1])  # thresholds from the highest p down
+    return float(np.sum(events[::-1] / n1 * (tp / flagged)))
+
+
 def roc_auc(p: ArrayLike, y: ArrayLike) -> float:
     """Area under the ROC curve: the probability that a random event has a higher p than a
     random non-event, ties counting 1/2 (Mann-Whitney U / (n_events * n_non_events)).
 
-    Computed from mid-ranks of p in O(n log n). NaN when either class is empty.
+    Computed from the mid-ranks of tie groups of p after one sort, O(n log n). NaN when
+    either class is empty.
     """
-    p, y = _check(p, y)
-    n1 = float(np.sum(y))
-    n0 = float(len(y)) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = rankdata(p)  # average ranks: tied scores share their mean rank
-    u = float(np.sum(ranks[y == 1])) - n1 * (n1 + 1) / 2
-    return u / (n1 * n0)
+    return _roc_from_groups(*_tie_groups(*_check(p, y)))
 
 
 def pr_auc(p: ArrayLike, y: ArrayLike) -> float:
@@ -132,18 +154,7 @@ def pr_auc(p: ArrayLike, y: ArrayLike) -> float:
     row with p >= the n-th threshold (R_0 = 0). No interpolation. The chance level is the
     base rate, not 1/2. NaN when there are no events.
     """
-    p, y = _check(p, y)
-    n1 = float(np.sum(y))
-    if n1 == 0:
-        return float("nan")
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    last = np.flatnonzero(np.r_[ps[1:] != ps[:-1], True])  # last row of each tie group
-    tp_at = tp[last]
-    precision = tp_at / (last + 1)
-    recall_gain = np.diff(np.r_[0.0, tp_at]) / n1
-    return float(np.sum(recall_gain * precision))
+    return _ap_from_groups(*_tie_groups(*_check(p, y)))
 
 
 def wilson_interval(events: ArrayLike, n: ArrayLike, z: float = Z95) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -203,6 +214,7 @@ def summary(p: ArrayLike, y: ArrayLike) -> dict[str, float | int]:
     and ``pr_auc`` (higher better; NaN when a class is empty)."""
     p, y = _check(p, y)
     events = int(np.sum(y))
+    groups = _tie_groups(p, y)
     return {
         "n": int(len(y)),
         "events": events,
@@ -210,8 +222,8 @@ def summary(p: ArrayLike, y: ArrayLike) -> dict[str, float | int]:
         "mean_p": float(np.mean(p)),
         "brier": brier(p, y),
         "log_score": log_score(p, y),
-        "roc_auc": roc_auc(p, y),
-        "pr_auc": pr_auc(p, y),
+        "roc_auc": _roc_from_groups(*groups),
+        "pr_auc": _ap_from_groups(*groups),
     }
 
 

@@ -186,6 +186,14 @@ class Results:
         return dataclasses.replace(self, spec=dataclasses.replace(self.spec, cluster=cluster),
                                    cov_=np.array(alt[cluster]["cov"]), cov_type=alt[cluster]["cov_type"], extra=extra)
 
+    def without_alternatives(self) -> "Results":
+        """The same results without the covariances of ``also_clusters`` (as a fit without them)."""
+        import dataclasses
+
+        if "alt_cov" not in self.extra:
+            return self
+        return dataclasses.replace(self, extra={k: v for k, v in self.extra.items() if k != "alt_cov"})
+
     def probabilities(self, X: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
         """Point probabilities for a design matrix ``X`` already in ``info.x_names`` order;
         ``frame`` supplies what the link needs besides X (Cox: the row's duration or year)."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -37,6 +38,9 @@ from alliances.analysis.report import (
 from alliances.config import read_toml
 from alliances.errors import AlliancesError
 from alliances.models.results import STAR_LEGEND
+
+if TYPE_CHECKING:
+    from alliances.models import Spec
 
 Progress = Callable[[str], None]
 ID_COLUMNS = ["ccode1", "ccode2", "year", "dyad_id", "great_power_dyad", "conttype", "major1", "major2",
@@ -181,27 +185,51 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
-def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,
-              label: Callable[[tuple], str] = lambda t: f"{t[2]['name']} / {t[3]}") -> list[dict]:
-    """Run ``fn(*task)`` over ``tasks`` with Dask (a local cluster of ``jobs`` processes, an
-    existing scheduler, or in-process when ``jobs <= 1``); results in task order."""
-    if jobs <= 1 and scheduler is None:
-        out = []
-        for i, t in enumerate(tasks, 1):
-            progress(f"[{i}/{len(tasks)}] {label(t)}")
-            out.append(fn(*t))
-        return out
-    from distributed import Client, LocalCluster, as_completed
+class TaskRunner:
+    """Runs tasks with Dask (a local cluster of ``jobs`` processes, or an existing scheduler), or
+    in-process when ``jobs <= 1`` and no scheduler is given. Tasks submitted before others are
+    gathered run first, so one stage's tasks keep the workers busy while the previous stage's
+    results are collected; results always come back in task order."""
 
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.WARNING)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
-        futures = [client.submit(fn, *t, pure=False) for t in tasks]
+    def __init__(self, jobs: int, scheduler: str | None = None):
+        self.client = self.cluster = None
+        if jobs <= 1 and scheduler is None:
+            return
+        from distributed import Client, LocalCluster
+
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                                        silence_logs=logging.WARNING)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(scheduler)
+
+    def __enter__(self) -> "TaskRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def submit(self, fn: Callable[..., dict], tasks: list[tuple]) -> tuple:
+        """Hand ``fn(*task)`` for every task to the workers (in-process: nothing runs yet)."""
+        if self.client is None:
+            return fn, tasks, None
+        return fn, tasks, [self.client.submit(fn, *t, pure=False) for t in tasks]
+
+    def gather(self, submitted: tuple, progress: Progress, label: Callable[[tuple], str]) -> list[dict]:
+        """The submitted tasks' results in task order, reporting each as it finishes."""
+        fn, tasks, futures = submitted
+        if futures is None:
+            out = []
+            for i, t in enumerate(tasks, 1):
+                progress(f"[{i}/{len(tasks)}] {label(t)}")
+                out.append(fn(*t))
+            return out
+        from distributed import as_completed
+
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[dict | None] = [None] * len(tasks)
         for done, fut in enumerate(as_completed(futures), 1):
@@ -209,10 +237,20 @@ def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler:
             results[i] = fut.result()
             progress(f"[{done}/{len(tasks)}] {label(tasks[i])}")
         return results  # type: ignore[return-value]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+
+def fit_label(task: tuple) -> str:
+    return f"{task[2]['name']} / {task[3]}"
+
+
+def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,
+              label: Callable[[tuple], str] = fit_label, runner: TaskRunner | None = None) -> list[dict]:
+    """Run ``fn(*task)`` over ``tasks`` on ``runner``, or on a :class:`TaskRunner` of ``jobs``
+    and ``scheduler`` made for the call; results in task order."""
+    if runner is not None:
+        return runner.gather(runner.submit(fn, tasks), progress, label)
+    with TaskRunner(jobs, scheduler) as own:
+        return own.gather(own.submit(fn, tasks), progress, label)
 
 
 # -- the whole replication ---------------------------------------------------------------
@@ -228,6 +266,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         resolve_scenario,
         run_predictions,
     )
+    from alliances.analysis.validate import finish_validation, submit_validation, write_validation
     from alliances.dyads.context import BuildContext
     from alliances.models import Results, Spec, compare
     from alliances.models.design import needed_columns
@@ -252,63 +291,91 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     for spec in [*specs.values(), *variants]:
         columns |= set(needed_columns(spec)) | set(needed_columns(spec, "mlogit"))
     columns = tuple(sorted(c for c in columns if c in built.panel.columns))
-    tasks = [(str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha) for r in plan.runs for est in r.estimators]
-    tasks += [(str(panel_path), columns, g.to_dict(), est, panel_sha, plan.robust_clusters[1:]) for g in grid.values()
-              for est in plan.robust_estimators]
+    # A grid cell (period-effects choice x estimator) whose model a plan run fits but for its
+    # clustering comes from that run's fit, with the grid's clusterings computed alongside.
+    source = {(g, est): next((r.name for r in plan.runs if est in r.estimators and same_model(specs[r.name], gspec)),
+                             None)
+              for g, gspec in grid.items() for est in plan.robust_estimators}
+    tasks, grid_tasks = [], []
+    for r in plan.runs:
+        for est in r.estimators:
+            cells = [g for (g, e), owner in source.items() if owner == r.name and e == est]
+            tasks.append((str(panel_path), columns, specs[r.name].to_dict(), est, panel_sha,
+                          plan.robust_clusters if cells else ()))
+            grid_tasks += [(len(tasks) - 1, g, est) for g in cells]
+    for (g, est), owner in source.items():
+        if owner is None:
+            tasks.append((str(panel_path), columns, grid[g].to_dict(), est, panel_sha, plan.robust_clusters[1:]))
+            grid_tasks.append((len(tasks) - 1, g, est))
+    own = sum(1 for i, _, _ in grid_tasks if tasks[i][2]["name"] not in grid)
     say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications; the robustness grid's "
-        f"{len(plan.robust_clusters)} clusterings come from {len(grid) * len(plan.robust_estimators)} of them)")
-    outcomes = run_tasks(fit_task, tasks, jobs, scheduler, say)
+        f"{len(plan.robust_clusters)} clusterings come from {len(grid_tasks)} fits, {own} of them the plan's own)")
+    # One set of workers for the fits and the validation: the validation's windows are queued
+    # behind the fits, so no worker idles between the stages while the fit tables are written.
+    with TaskRunner(jobs, scheduler) as runner:
+        submitted = runner.submit(fit_task, tasks)
+        pending = None
+        if plan.validate_spec:
+            try:
+                pending = submit_validation(runner, panel_path, specs[plan.validate_spec],
+                                            plan.validate_estimators or None, progress=say,
+                                            **dict(plan.validate_options))
+            except AlliancesError as exc:
+                pending = exc
+        outcomes = runner.gather(submitted, say, fit_label)
 
-    fits: dict[str, dict[str, Results]] = {}
-    grid_fits: dict[str, dict[str, Results]] = {}
-    failures = []
-    for (_, _, spec_dict, est, *_), res in zip(tasks, outcomes):
-        if not res["ok"]:
-            failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
-        elif spec_dict["name"] in grid:  # one fit, one entry per clustering option
-            r = Results.from_dict(res["result"])
-            for cl in plan.robust_clusters:
-                name = grid_name(plan.robust_spec, cl, spec_dict["period_effects"])
-                try:
-                    grid_fits.setdefault(name, {})[est] = r.with_cluster(cl)
-                except AlliancesError as exc:  # e.g. the conditional logit has no cluster options
-                    failures.append({"spec": name, "estimator": est, "error": str(exc)})
-        else:
-            fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"])
-
-    tables: dict[str, pd.DataFrame] = {}
-    for name, by_est in fits.items():
-        tidy = pd.concat([r.to_frame() for r in by_est.values()], ignore_index=True)
-        tables[f"estimates_{name}"] = tidy
-        for est, res in by_est.items():
-            res.save(out / "models" / f"{name}.{est}.json")
-    write_tables(tables, out / "tables")
-    for name, by_est in fits.items():
-        comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
-        table = comp.set_index("term")
-        write_text_atomic(out / "tables" / f"compare_{name}.md",
-                          markdown_table(comp) + f"\n{STAR_LEGEND}.\n")
-        write_text_atomic(out / "tables" / f"compare_{name}.csv", table.to_csv(lineterminator="\n"))
-        write_text_atomic(out / "tables" / f"compare_{name}.tex",
-                          latex_table(table, f"Onset models of specification {name}", STAR_LEGEND + "."))
-    robust = robustness_table(fits, plan)
-    grid_rows = robustness_fits(grid_fits)
-    grid_table = robustness_grid(grid_rows)
-    models_table = model_overview({**fits, **grid_fits})
-    write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
-                  "models": models_table,
-                  "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
-    validation = None
-    if plan.validate_spec:
-        from alliances.analysis.validate import run_validation, write_validation
-
-        say(f"out-of-sample validation of {plan.validate_spec}")
-        try:
-            validation = run_validation(panel_path, specs[plan.validate_spec], plan.validate_estimators or None,
-                                        jobs=jobs, scheduler=scheduler, progress=say, **dict(plan.validate_options))
-            write_validation(validation, out / "validation", figures=figures)
-        except AlliancesError as exc:
-            failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+        fits: dict[str, dict[str, Results]] = {}
+        failures = []
+        for (_, _, spec_dict, est, *_), res in zip(tasks, outcomes):
+            if not res["ok"]:
+                failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
+            elif spec_dict["name"] not in grid:
+                fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"]).without_alternatives()
+        # the grid in its own order: period-effects choice, clustering, estimator
+        grid_fits: dict[str, dict[str, Results]] = {}
+        for (g, gspec), cl, est in ((item, cl, est) for item in grid.items() for est in plan.robust_estimators
+                                    for cl in plan.robust_clusters):
+            i = next(i for i, c, e in grid_tasks if c == g and e == est)
+            if not outcomes[i]["ok"]:
+                continue  # its failure is recorded above
+            try:
+                r = Results.from_dict(outcomes[i]["result"]).with_cluster(cl)
+                grid_fits.setdefault(grid_name(plan.robust_spec, cl, gspec.period_effects), {})[est] = r
+            except AlliancesError as exc:  # e.g. the conditional logit has no cluster options
+                failures.append({"spec": grid_name(plan.robust_spec, cl, gspec.period_effects), "estimator": est,
+                                 "error": str(exc)})
+        tables: dict[str, pd.DataFrame] = {}
+        for name, by_est in fits.items():
+            tidy = pd.concat([r.to_frame() for r in by_est.values()], ignore_index=True)
+            tables[f"estimates_{name}"] = tidy
+            for est, res in by_est.items():
+                res.save(out / "models" / f"{name}.{est}.json")
+        write_tables(tables, out / "tables")
+        for name, by_est in fits.items():
+            comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
+            table = comp.set_index("term")
+            write_text_atomic(out / "tables" / f"compare_{name}.md",
+                              markdown_table(comp) + f"\n{STAR_LEGEND}.\n")
+            write_text_atomic(out / "tables" / f"compare_{name}.csv", table.to_csv(lineterminator="\n"))
+            write_text_atomic(out / "tables" / f"compare_{name}.tex",
+                              latex_table(table, f"Onset models of specification {name}", STAR_LEGEND + "."))
+        robust = robustness_table(fits, plan)
+        grid_rows = robustness_fits(grid_fits)
+        grid_table = robustness_grid(grid_rows)
+        models_table = model_overview({**fits, **grid_fits})
+        write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
+                      "models": models_table,
+                      "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
+        validation = None
+        if plan.validate_spec:
+            say(f"out-of-sample validation of {plan.validate_spec}")
+            try:
+                if isinstance(pending, AlliancesError):
+                    raise pending
+                validation = finish_validation(pending, say)
+                write_validation(validation, out / "validation", figures=figures)
+            except AlliancesError as exc:
+                failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
     sources = onset_shares(built.panel, built.agreement_table, specs.get(plan.predict_spec))
 
     pred_frames = {}
@@ -393,6 +460,13 @@ def robustness_specs(specs: dict, plan: Plan) -> dict:
     return {f"{base.name}[periods={pe}]": dataclasses.replace(base, name=f"{base.name}[periods={pe}]",
                                                             cluster=plan.robust_clusters[0], period_effects=pe)
             for pe in plan.robust_periods}
+
+
+def same_model(a: Spec, b: Spec) -> bool:
+    """Whether two specifications differ only in name and clustering (one fit serves both)."""
+    strip = ("name", "cluster")
+    return {k: v for k, v in a.to_dict().items() if k not in strip} == {k: v for k, v in b.to_dict().items()
+                                                                         if k not in strip}
 
 
 def grid_name(spec_name: str, cluster: str, periods: str) -> str:

@@ -169,39 +169,61 @@ def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
 
 def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd.DataFrame:
     """Fit ``model`` on the window's training years of ``design`` and predict its test years."""
-    from alliances.models.estimators import fit_design
+    out = predict_window_models(design, spec, [model], window)[model]
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
+                          window: Window) -> dict[str, pd.DataFrame | Exception]:
+    """:func:`predict_window` for several models on one training design built once (the logit
+    and King-Zeng fits share one logit fit); a model that cannot be fitted gets its error."""
+    from alliances.models.estimators import fit_design, sharing_logit
 
     year = design.frame["year"].to_numpy()
     in_train = window.train_mask(year)
     design = _training_knots(design, in_train, spec.spline_knots)
     train_rows = design.subset(in_train)
     train = restrict_periods(train_rows)
+    no_const = _without_const(train)
     test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
-    if int(train.frame["y"].sum()) == 0:
-        raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
-    if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
-        p = _benchmark(model, train_rows, test)
-    else:
-        est = estimator_info(model)
-        if not est.probabilities:
-            raise ModelError(f"{model} gives no absolute probabilities and cannot be validated out of sample")
-        res = fit_design(train if est.intercept else _without_const(train), spec, model)
-        frame = test.assign(**{res.info.duration: test["_duration"]}) if "_duration" in test else test
-        p = res.probabilities(design_matrix(test, res.info), frame)
-    return pd.DataFrame({"dyad_id": test["dyad_id"].to_numpy(), "year": test["year"].to_numpy(),
-                         "p": p, "outcome": test["y"].to_numpy().astype(np.int8)})
+    out: dict[str, pd.DataFrame | Exception] = {}
+    with sharing_logit():
+        for model in sorted(models, key=lambda m: m != "logit"):  # the logit first: the others start from it
+            try:
+                if int(train.frame["y"].sum()) == 0:
+                    raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
+                if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
+                    p = _benchmark(model, train_rows, test)
+                else:
+                    est = estimator_info(model)
+                    if not est.probabilities:
+                        raise ModelError(f"{model} gives no absolute probabilities and cannot be validated out of "
+                                         "sample")
+                    res = fit_design(train if est.intercept else no_const, spec, model)
+                    frame = test.assign(**{res.info.duration: test["_duration"]}) if "_duration" in test else test
+                    p = res.probabilities(design_matrix(test, res.info), frame)
+            except (AlliancesError, np.linalg.LinAlgError) as exc:
+                out[model] = exc
+                continue
+            out[model] = pd.DataFrame({"dyad_id": test["dyad_id"].to_numpy(), "year": test["year"].to_numpy(),
+                                       "p": p, "outcome": test["y"].to_numpy().astype(np.int8)})
+    return out
 
 
-def validate_task(panel_path: str, spec_dict: dict, model: str, window: Window) -> dict:
-    """One (window, model) pair, run on a worker; returns the predictions or the error."""
+def validate_task(panel_path: str, spec_dict: dict, models: tuple[str, ...], window: Window) -> dict:
+    """One window's models, run on a worker; returns each model's predictions or error."""
     from threadpoolctl import threadpool_limits
 
-    try:
-        with threadpool_limits(limits=1):
-            frame = predict_window(full_design(panel_path, spec_dict), Spec.from_dict(spec_dict), model, window)
-        return {"ok": True, "frame": frame}
-    except (AlliancesError, np.linalg.LinAlgError) as exc:
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    with threadpool_limits(limits=1):
+        try:
+            design = full_design(panel_path, spec_dict)
+        except (AlliancesError, np.linalg.LinAlgError) as exc:
+            return {m: {"ok": False, "error": f"{type(exc).__name__}: {exc}"} for m in models}
+        got = predict_window_models(design, Spec.from_dict(spec_dict), models, window)
+    return {m: ({"ok": False, "error": f"{type(v).__name__}: {v}"} if isinstance(v, Exception) else
+                {"ok": True, "frame": v}) for m, v in got.items()}
 
 
 # -- the whole validation ------------------------------------------------------------------
@@ -245,27 +267,6 @@ def _labels_as_categories(pred: pd.DataFrame) -> pd.DataFrame:
     return pred.astype({c: "category" for c in ("scheme", "window", "model")})
 
 
-def _scores(pred: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    pred = _labels_as_categories(pred)
-    # the base-rate benchmark's p beside every row, joined once (the Brier skill's reference)
-    key = ["scheme", "window", "dyad_id", "year"]
-    base = pred.loc[pred["model"] == "base_rate", [*key, "p"]].rename(columns={"p": "p_base"})
-    pred = pred.merge(base, on=key, how="left", sort=False)
-    pooled = common_windows(pred)
-    for scheme, by_scheme in pred.groupby("scheme", sort=True, observed=True):
-        comparable = pooled[pooled["scheme"] == scheme]
-        groups = [*by_scheme.groupby(["window", "model"], sort=True, observed=True), *(
-            (("pooled", m), g) for m, g in comparable.groupby("model", sort=True, observed=True))]
-        for (window, model), g in groups:
-            p, y = g["p"].to_numpy(), g["outcome"].to_numpy()
-            row = {"scheme": scheme, "window": window, "model": model, **metrics.summary(p, y)}
-            aligned = g["p_base"].to_numpy(dtype=float)
-            row["brier_skill"] = metrics.brier_skill(p, y, aligned) if not np.isnan(aligned).any() else np.nan
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def _era_of(year: np.ndarray) -> np.ndarray:
     labels = np.array([era_label(a, b) for a, b in ERAS], dtype=object)
     idx = np.searchsorted(np.array([a for a, _ in ERAS]), year, side="right") - 1
@@ -292,8 +293,31 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
                    first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
                    jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None) -> Validation:
     """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file."""
-    from alliances.analysis.replicate import run_tasks
+    from alliances.analysis.replicate import TaskRunner
 
+    with TaskRunner(jobs, scheduler) as runner:
+        pending = submit_validation(runner, panel_path, spec, estimators, first_origin=first_origin, step=step,
+                                    horizon=horizon, eras=eras, progress=progress)
+        return finish_validation(pending, progress)
+
+
+@dataclass(frozen=True)
+class PendingValidation:
+    """Validation tasks handed to a :class:`~alliances.analysis.replicate.TaskRunner`."""
+
+    spec: Spec
+    models: tuple[str, ...]
+    windows: tuple[Window, ...]
+    tasks: list[tuple]
+    submitted: tuple
+    runner: object
+
+
+def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None,
+                      *, first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
+                      progress: Progress | None = None) -> PendingValidation:
+    """Check the models, lay out the windows and submit one task per window to ``runner``
+    (collect with :func:`finish_validation`; a replication submits them behind its fits)."""
     say = progress or (lambda _m: None)
     models = list(estimators or VALIDATED_ESTIMATORS)
     for m in models:
@@ -301,32 +325,105 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
             raise ModelError(f"{m} gives no absolute probabilities and cannot be validated out of sample; "
                              f"choose from {', '.join(VALIDATED_ESTIMATORS)}")
     spec = dataclasses.replace(spec, cluster="none")  # point predictions do not depend on the variance
-    if jobs <= 1 and scheduler is None:  # in-process: the tasks reuse this cached design
+    if runner.client is None:  # in-process: the tasks reuse this cached design
         first, last = full_design(str(panel_path), spec.to_dict()).years
     else:  # workers build their own; the main process only needs the outcome years
         first, last = _outcome_years(panel_path, spec)
     wins = windows(first, last, first_origin=first_origin, step=step, horizon=horizon, eras=ERAS if eras else ())
     say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(models) + len(BENCHMARKS)} models "
         f"(outcome years {first}-{last})")
-    tasks = [(str(panel_path), spec.to_dict(), m, w) for w in wins for m in [*models, *BENCHMARKS]]
-    results = run_tasks(validate_task, tasks, jobs, scheduler, say, label=lambda t: f"{t[3].label} / {t[2]}")
-    frames, failures = [], []
-    for (_, _, model, w), res in zip(tasks, results):
-        if res["ok"]:
-            frames.append(res["frame"].assign(scheme=w.scheme, window=w.label, origin=w.train_through, model=model))
-        else:
-            failures.append({"scheme": w.scheme, "window": w.label, "model": model, "error": res["error"]})
-    if not frames:
+    # one task per window: its training design is built once for all models
+    everything = (*models, *BENCHMARKS)
+    tasks = [(str(panel_path), spec.to_dict(), everything, w) for w in wins]
+    return PendingValidation(spec, everything, tuple(wins), tasks, runner.submit(validate_task, tasks), runner)
+
+
+def finish_validation(pending: PendingValidation, progress: Progress | None = None) -> Validation:
+    """Gather the window tasks of :func:`submit_validation` and score the predictions."""
+    say = progress or (lambda _m: None)
+    spec, everything, tasks, wins = pending.spec, pending.models, pending.tasks, list(pending.windows)
+    results = pending.runner.gather(pending.submitted, say, lambda t: t[3].label)
+    entries, failures = {}, []
+    for (_, _, _, w), by_model in zip(tasks, results):
+        for model in everything:
+            res = by_model[model]
+            if res["ok"]:
+                entries[(w.scheme, w.label, model)] = (w, _by_dyad_year(res["frame"]))
+            else:
+                failures.append({"scheme": w.scheme, "window": w.label, "model": model, "error": res["error"]})
+    if not entries:
         raise ModelError("no validation window could be fitted: " + "; ".join(f["error"] for f in failures[:3]))
+    # rows in (scheme, window, model, dyad_id, year) order: each window's frames come sorted by
+    # dyad-year, so concatenating them in label order sorts the whole without a sort
+    keys = sorted(entries)
+    frames = [entries[k][1] for k in keys]
+    sizes = np.array([len(f) for f in frames])
     pred = pd.concat(frames, ignore_index=True)
-    pred["origin"] = pred["origin"].astype("Int16")
-    pred.insert(0, "ccode2", (pred["dyad_id"] % 1000).astype(np.int16))
-    pred.insert(0, "ccode1", (pred["dyad_id"] // 1000).astype(np.int16))
-    pred = pred[["ccode1", "ccode2", "dyad_id", "year", "scheme", "window", "origin", "model", "p", "outcome"]]
-    pred = pred.sort_values(["scheme", "window", "model", "dyad_id", "year"], ignore_index=True)
+    labels = {}
+    for i, name in enumerate(("scheme", "window", "model")):
+        cats = sorted({k[i] for k in keys})
+        codes = np.repeat(np.searchsorted(cats, [k[i] for k in keys]), sizes)
+        labels[name] = pd.Categorical.from_codes(codes, categories=cats)
+    origin = np.repeat([entries[k][0].train_through or 0 for k in keys], sizes).astype(np.int16)
+    pred = pd.DataFrame({
+        "ccode1": (pred["dyad_id"] // 1000).astype(np.int16), "ccode2": (pred["dyad_id"] % 1000).astype(np.int16),
+        "dyad_id": pred["dyad_id"], "year": pred["year"], "scheme": labels["scheme"], "window": labels["window"],
+        "origin": pd.arrays.IntegerArray(origin, origin == 0),  # missing for the eras (no origin)
+        "model": labels["model"], "p": pred["p"], "outcome": pred["outcome"]})
+    scores = _scores_of(entries, keys)
     calib, by_era = _calibration(pred)
-    return Validation(spec, pred, _scores(pred), calib, by_era,
+    pred = pred.astype({c: str for c in ("scheme", "window", "model")})
+    return Validation(spec, pred, scores, calib, by_era,
                       pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins))
+
+
+def _by_dyad_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """A window's predictions in (dyad_id, year) order (the design's own order, checked)."""
+    key = frame["dyad_id"].to_numpy(dtype=np.int64) * 10_000 + frame["year"].to_numpy(dtype=np.int64)
+    if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):
+        frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
+    return frame
+
+
+def _scores_of(entries: dict, keys: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Scores per (scheme, window, model), then pooled per model over the windows every model
+    could be fitted on; the Brier skill against the base-rate benchmark of the same rows."""
+    rows = []
+    for scheme in sorted({k[0] for k in keys}):
+        mine = [k for k in keys if k[0] == scheme]
+        by_model: dict[str, set] = {}
+        for _, window, model in mine:
+            by_model.setdefault(model, set()).add(window)
+        common = set.intersection(*by_model.values())
+        pooled = {m: [k for k in mine if k[2] == m and k[1] in common] for m in sorted(by_model)}
+        groups = [((k[1], k[2]), [k]) for k in mine] + [(("pooled", m), ks) for m, ks in pooled.items() if ks]
+        for (window, model), ks in groups:
+            p, y, base = _stack([entries[k][1] for k in ks],
+                                [entries.get((scheme, k[1], "base_rate"), (None, None))[1] for k in ks])
+            row = {"scheme": scheme, "window": window, "model": model, **metrics.summary(p, y)}
+            row["brier_skill"] = metrics.brier_skill(p, y, base) if base is not None else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _stack(frames: list[pd.DataFrame], bases: list[pd.DataFrame | None]):
+    """p and outcome of ``frames`` end to end, and the base-rate p of the same rows (None when
+    a window has no base-rate prediction for each of them)."""
+    p = np.concatenate([f["p"].to_numpy() for f in frames])
+    y = np.concatenate([f["outcome"].to_numpy() for f in frames])
+    aligned = []
+    for f, b in zip(frames, bases):
+        if b is None:
+            return p, y, None
+        if len(b) == len(f) and np.array_equal(b["dyad_id"].to_numpy(), f["dyad_id"].to_numpy()) and \
+                np.array_equal(b["year"].to_numpy(), f["year"].to_numpy()):
+            aligned.append(b["p"].to_numpy())
+        else:  # not the same rows: join on the dyad-year
+            m = f[["dyad_id", "year"]].merge(b[["dyad_id", "year", "p"]], on=["dyad_id", "year"], how="left")
+            if m["p"].isna().any():
+                return p, y, None
+            aligned.append(m["p"].to_numpy())
+    return p, y, np.concatenate(aligned)
 
 
 def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = True) -> dict[str, Path]:

@@ -229,8 +229,9 @@ def predict(
 
     span = _years(years)  # every input is checked before any model is fitted
     ests = _estimators(estimators)
+    # the dyad is checked on four columns before the whole panel is read
+    parse_dyad(dyad, read_panel(panel_path, columns=["ccode1", "ccode2", "stateabb1", "stateabb2"]))
     panel = read_panel(panel_path)
-    parse_dyad(dyad, panel)
     scenarios = [resolve_scenario(s) for s in scenario or []]
     if set_:
         scenarios.append(Scenario.from_assignments(set_))

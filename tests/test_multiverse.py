@@ -56,6 +56,7 @@ def test_plan_enumerates_choices_and_checks_them(plan_file, tmp_path):
         load_plan(bad)
 
 
+@pytest.mark.heavy
 def test_same_output_with_one_or_two_workers(plan_file, small_panel, tmp_path):
     one = run_multiverse(plan_file, tmp_path / "one", small_panel, jobs=1, figures=False)
     two = run_multiverse(plan_file, tmp_path / "two", small_panel, jobs=2, figures=False)
@@ -64,6 +65,7 @@ def test_same_output_with_one_or_two_workers(plan_file, small_panel, tmp_path):
     assert one["spec_id"].nunique() == 4 and set(one["quantity"]) == {"coefficient", "probability"}
 
 
+@pytest.mark.heavy
 def test_estimates_equal_separate_fits(plan_file, small_panel, tmp_path):
     frame = run_multiverse(plan_file, tmp_path / "mv", small_panel, jobs=1, figures=True)
     panel = alliances.read_panel(small_panel)

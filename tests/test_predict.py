@@ -115,6 +115,7 @@ def test_clear_messages(panel, fits):
         Scenario.from_assignments(["shared_rivals:2"])
 
 
+@pytest.mark.heavy
 def test_outputs_and_figures(panel, fits, tmp_path):
     frames = run_predictions(panel, fits, "365-710", years=(1990, 2022), sims=100,
                              scenarios=[Scenario("more", add={"shared_rivals": 1})], horizon=10, out_dir=tmp_path)

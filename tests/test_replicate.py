@@ -66,6 +66,7 @@ def _run(plan_dir, out, data_dir, jobs=1):
                            start=1946, end=2022, jobs=jobs, figures=False)
 
 
+@pytest.mark.heavy
 def test_replicate_outputs_and_byte_identical_reruns(plan_dir, tmp_path, data_dir):
     m1 = _run(plan_dir, tmp_path / "a", data_dir)
     m2 = _run(plan_dir, tmp_path / "b", data_dir, jobs=2)  # the Dask local cluster gives the same bytes

@@ -44,6 +44,7 @@ def test_metadata_documents_every_column(written, data_dir):
     assert meta["build"]["parameters"]["end"] == 2022
 
 
+@pytest.mark.heavy
 def test_same_inputs_same_bytes(build_result, written, tmp_path, data_dir):
     again = store.write_build(build_result, tmp_path / "a")
     assert digest(again["dyad_years"]) == digest(written["dyad_years"])

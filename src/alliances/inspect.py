@@ -6,6 +6,7 @@ import difflib
 import os
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alliances.errors import PanelError
@@ -103,6 +104,11 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
         rows = frame[(frame["ccode1"] == a) & (frame["ccode2"] == b)]
         if rows.empty:
             raise PanelError(f"{path}: no rows for dyad {a}-{b} (is each a COW system member in the panel's years?)")
+        shown = rows[view].copy()
+        for col in shown.columns:  # lists as [1, 2]; missing lists as <NA>
+            if isinstance(shown[col].dtype, pd.ArrowDtype) and pa.types.is_list(shown[col].dtype.pyarrow_dtype):
+                shown[col] = [("[" + ", ".join(map(str, v)) + "]") if isinstance(v, list) else "<NA>"
+                              for v in shown[col].tolist()]
         with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 400):
-            lines += ["", f"dyad {a}-{b}: {len(rows)} rows", rows[view].to_string(index=False)]
+            lines += ["", f"dyad {a}-{b}: {len(rows)} rows", shown.to_string(index=False)]
     return "\n".join(lines)

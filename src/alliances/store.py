@@ -210,7 +210,10 @@ def _read_frame(path, columns: list[str] | None, codebook: list[dict]) -> pd.Dat
     converted = {n: table.column(n).to_pandas(types_mapper=lambda _t, d=declared[n]: pd.api.types.pandas_dtype(d))
                  for n in nullable}
     table = table.drop_columns(nullable)
-    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    # list columns (atopids) stay Arrow-backed, as the build makes them: as numpy object arrays
+    # each row would be its own array object (400 MB on the full panel)
+    frame = table.to_pandas(split_blocks=True, self_destruct=True,
+                            types_mapper=lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None)
     del table
     if not nullable:
         return frame
@@ -280,8 +283,9 @@ def export_panel(path: str | os.PathLike, fmt: str = "csv", out: str | os.PathLi
         return target
     frame, meta = read_table(path)
     for col in frame.columns:
-        if frame[col].dtype == object and frame[col].map(lambda v: hasattr(v, "__len__") and not isinstance(v, str)).any():
-            frame[col] = frame[col].map(lambda v: "" if v is None else ";".join(str(int(x)) for x in v))
+        if isinstance(frame[col].dtype, pd.ArrowDtype) and pa.types.is_list(frame[col].dtype.pyarrow_dtype):
+            joined = pc.binary_join(pc.cast(pa.array(frame[col].array), pa.list_(pa.string())), ";")
+            frame[col] = pc.fill_null(joined, "").to_numpy(zero_copy_only=False).astype(object)
         elif frame[col].dtype == bool:
             frame[col] = frame[col].astype("int8")
         elif pd.api.types.is_string_dtype(frame[col]) and str(frame[col].dtype) != "category":

@@ -266,7 +266,11 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         resolve_scenario,
         run_predictions,
     )
-    from alliances.analysis.validate import finish_validation, submit_validation, write_validation
+    from alliances.analysis.validate import (
+        finish_validation,
+        submit_validation,
+        write_validation,
+    )
     from alliances.dyads.context import BuildContext
     from alliances.models import Results, Spec, compare
     from alliances.models.design import needed_columns

@@ -293,7 +293,9 @@ def list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray, *
     offsets = np.r_[0, np.cumsum(n)].astype(np.int32)
     take = np.repeat(starts[np.maximum(pos, 0)], n) + (np.arange(n.sum()) - np.repeat(offsets[:-1], n))
     mask = pa.array(pos < 0) if null_absent else None
-    arr = pa.ListArray.from_arrays(pa.array(offsets), pa.array(np.asarray(values)[take], type=dtype), mask=mask)
+    # the item field is named "element", as Parquet names it: a panel read back has the same dtype
+    arr = pa.ListArray.from_arrays(pa.array(offsets), pa.array(np.asarray(values)[take], type=dtype),
+                                   type=pa.list_(pa.field("element", dtype)), mask=mask)
     return pd.Series(pd.arrays.ArrowExtensionArray(arr))
 
 

@@ -66,9 +66,9 @@ def test_same_output_with_one_or_two_workers(plan_file, small_panel, tmp_path):
 
 
 @pytest.mark.heavy
-def test_estimates_equal_separate_fits(plan_file, small_panel, tmp_path):
+def test_estimates_equal_separate_fits(plan_file, small_panel, panel, tmp_path):
     frame = run_multiverse(plan_file, tmp_path / "mv", small_panel, jobs=1, figures=True)
-    panel = alliances.read_panel(small_panel)
+    # the separate fits on the session's panel, which small_panel holds written
     base = Spec.from_toml(REPO / "analyses" / "specs" / "baseline.toml")
     for cluster in ("dyad", "dyad+year"):
         spec = Spec.from_dict({**base.to_dict(), "outcome": "alliance_onset_peace", "years": (1900, 2010),

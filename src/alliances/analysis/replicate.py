@@ -163,6 +163,16 @@ def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: st
     return _WORKER_DESIGNS[key]
 
 
+def clear_task_caches() -> None:
+    """Drop the panel and designs that tasks keep between calls (a worker keeps them for its
+    life; in-process runs release them when they end)."""
+    from alliances.analysis import validate
+
+    _PANELS.clear()
+    _WORKER_DESIGNS.clear()
+    validate._DESIGNS.clear()
+
+
 def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
@@ -212,6 +222,8 @@ class TaskRunner:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.client is None:  # in-process: the tasks' panel and design caches are this process's
+            clear_task_caches()
 
     def submit(self, fn: Callable[..., dict], tasks: list[tuple]) -> tuple:
         """Hand ``fn(*task)`` for every task to the workers (in-process: nothing runs yet)."""

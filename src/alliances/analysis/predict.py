@@ -574,8 +574,10 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
         if figures:
             from alliances.analysis.figures import all_figures
 
-            names = dict(zip(panel["ccode1"], panel["stateabb1"].astype(str))) | dict(
-                zip(panel["ccode2"], panel["stateabb2"].astype(str)))
+            names = {}
+            for code, abb in (("ccode1", "stateabb1"), ("ccode2", "stateabb2")):  # one row per state, not per dyad-year
+                last = panel[[code, abb]].drop_duplicates(code, keep="last")
+                names |= dict(zip(last[code].tolist(), last[abb].astype(str).tolist()))
             all_figures(frames["predictions"], frames.get("scenarios"), frames.get("survival"),
                         frames["great_power_distribution"], out, names=names)
     return frames

@@ -238,15 +238,21 @@ class Validation:
     calibration_by_era: pd.DataFrame
     failures: pd.DataFrame
     windows: tuple[Window, ...]
+    best_model: str | None = None  # :func:`best_of` the predictions, when already known
 
     @property
     def best(self) -> str | None:
         """The estimator with the highest pooled rolling-origin log score (benchmarks excluded)."""
-        r = self.predictions[(self.predictions["scheme"] == "rolling") & ~self.predictions["model"].isin(BENCHMARKS)]
-        # compared on the windows every model could be fitted on, so a model failing the hard windows gains nothing
-        r = common_windows(r)
-        ls = {m: metrics.log_score(g["p"], g["outcome"]) for m, g in r.groupby("model", sort=True)}
-        return max(ls, key=ls.get) if ls else None
+        return self.best_model if self.best_model is not None else best_of(self.predictions)
+
+
+def best_of(pred: pd.DataFrame) -> str | None:
+    """:attr:`Validation.best` computed from predictions."""
+    r = pred[(pred["scheme"] == "rolling") & ~pred["model"].isin(BENCHMARKS)]
+    # compared on the windows every model could be fitted on, so a model failing the hard windows gains nothing
+    r = common_windows(r)
+    ls = {m: metrics.log_score(g["p"], g["outcome"]) for m, g in r.groupby("model", sort=True, observed=True)}
+    return max(ls, key=ls.get) if ls else None
 
 
 def common_windows(pred: pd.DataFrame) -> pd.DataFrame:
@@ -372,9 +378,21 @@ def finish_validation(pending: PendingValidation, progress: Progress | None = No
         "model": labels["model"], "p": pred["p"], "outcome": pred["outcome"]})
     scores = _scores_of(entries, keys)
     calib, by_era = _calibration(pred)
-    pred = pred.astype({c: str for c in ("scheme", "window", "model")})
+    best = best_of(pred)  # on the categorical labels: grouping 8.7 million text labels took 1.4 s
+    for col in ("scheme", "window", "model"):  # text, decoded by Arrow (pandas' astype(str) took 3 s)
+        pred[col] = _as_text(pred[col])
     return Validation(spec, pred, scores, calib, by_era,
-                      pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins))
+                      pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins), best)
+
+
+def _as_text(labels: pd.Series) -> pd.Series:
+    """A categorical column as pandas' default string dtype."""
+    import pyarrow as pa
+
+    cat = labels.array
+    arr = pa.DictionaryArray.from_arrays(pa.array(cat.codes), pa.array(list(cat.categories), pa.large_string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
+                     index=labels.index, name=labels.name)
 
 
 def _by_dyad_year(frame: pd.DataFrame) -> pd.DataFrame:

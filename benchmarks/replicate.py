@@ -1,7 +1,7 @@
 """Wall time and peak memory of the full replication (`alliances replicate`) on the bundled data.
 
 Usage: python benchmarks/replicate.py [--jobs 2] [--out /tmp/alliances-replicate]
-Target (issue 6): <= 2 minutes on this 2-core machine.
+Targets: issue 6, <= 2 minutes on this 2-core machine; issue 13, <= 60 s.
 """
 
 from __future__ import annotations

@@ -390,6 +390,8 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                     raise pending
                 validation = finish_validation(pending, say)
                 write_validation(validation, out / "validation", figures=figures)
+                # the report needs the scores, not the 8.7 million written predictions (400 MB)
+                validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
             except AlliancesError as exc:
                 failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
     sources = onset_shares(built.panel, built.agreement_table, specs.get(plan.predict_spec))

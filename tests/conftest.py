@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import alliances
+from alliances.analysis.replicate import release_memory
 from alliances.sources import default_data_dirs, resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,19 +33,6 @@ def pytest_collection_modifyitems(config, items):
     the short ones out last and the two workers finish together; and they run before a worker
     holds the session's full panel, so their memory does not add to it."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)  # stable: file order otherwise
-
-
-def release_memory() -> None:
-    """Return freed heap pages to the operating system (glibc), so the resident memory a worker
-    carries into its next tests is what it still holds."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 @pytest.fixture(scope="session")

@@ -163,6 +163,20 @@ def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: st
     return _WORKER_DESIGNS[key]
 
 
+def release_memory() -> None:
+    """Return freed heap pages to the operating system (glibc's ``malloc_trim``; elsewhere a
+    no-op). Frames of a few MB each live on the heap, and without this a process keeps their
+    pages after freeing them (Dask's workers trim the same way)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def clear_task_caches() -> None:
     """Drop the panel and designs that tasks keep between calls (a worker keeps them for its
     life; in-process runs release them when they end)."""
@@ -288,7 +302,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     from alliances.models.design import needed_columns
     from alliances.outcomes.census import run_census
     from alliances.sources import sha256_file
-    from alliances.store import write_build
+    from alliances.store import read_panel, write_build
 
     say = progress or (lambda _m: None)
     plan = load_plan(plan_path)
@@ -307,6 +321,10 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     for spec in [*specs.values(), *variants]:
         columns |= set(needed_columns(spec)) | set(needed_columns(spec, "mlogit"))
     columns = tuple(sorted(c for c in columns if c in built.panel.columns))
+    # the panel is read back from the file when the predictions need it: holding it through the
+    # fits and the validation would add 1.2 GB to this process's peak (reading it takes 1 s)
+    metadata, agreement_table = built.metadata, built.agreement_table
+    del built
     # A grid cell (period-effects choice x estimator) whose model a plan run fits but for its
     # clustering comes from that run's fit, with the grid's clusterings computed alongside.
     source = {(g, est): next((r.name for r in plan.runs if est in r.estimators and same_model(specs[r.name], gspec)),
@@ -394,12 +412,13 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                 validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
             except AlliancesError as exc:
                 failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
-    sources = onset_shares(built.panel, built.agreement_table, specs.get(plan.predict_spec))
+    release_memory()  # the validation's frames were freed: give their pages back before the panel is read
+    panel = read_panel(panel_path)
+    sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))
 
     pred_frames = {}
     if plan.predict_spec in fits:
         say(f"predictions for {plan.dyad}")
-        panel = built.panel  # already in memory; the workers read the written file
         pfits = {}
         for e, r in fits[plan.predict_spec].items():
             if e not in plan.predict_estimators:
@@ -413,17 +432,17 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         with threadpool_limits(limits=1):
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
                                           plan.horizon, out / "china_russia", figures=figures)
-    behaviour = _behaviour(built.panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
+    behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
     say("great-power agreement census")
     ctx = BuildContext(start=start, end=end, data_dir=data_dir)
     census = run_census(ctx)
     write_tables(census, out / "census")
 
-    report = render_report(built.metadata, plan, fits, failures, robust, pred_frames, census,
+    report = render_report(metadata, plan, fits, failures, robust, pred_frames, census,
                            grid=grid_table, models=models_table, validation=validation, sources=sources,
                            behaviour=behaviour)
     write_text_atomic(out / "REPORT.md", report)
-    manifest = build_manifest(out, built.metadata, plan, specs, panel_sha, plan_path)
+    manifest = build_manifest(out, metadata, plan, specs, panel_sha, plan_path)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest

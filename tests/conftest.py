@@ -30,9 +30,16 @@ def data_dir() -> Path:
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``heavy`` (the longest, each over 5 s) run first: pytest-xdist then hands
-    the short ones out last and the two workers finish together; and they run before a worker
-    holds the session's full panel, so their memory does not add to it."""
-    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)  # stable: file order otherwise
+    the short ones out last and the two workers finish together."""
+    # heavy tests that build their own data before those that use the session's build (a worker
+    # that has not built it yet runs them lighter); stable: file order otherwise
+    items.sort(key=lambda item: (item.get_closest_marker("heavy") is None, "build_result" in item.fixturenames))
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After a heavy test its worker gives the freed memory back, so the next tests do not add to it."""
+    if item.get_closest_marker("heavy") is not None:
+        release_memory()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,12 @@ runner = CliRunner()
 
 
 def _build(tmp_path_factory, data_dir, start: int, end: int) -> Path:
+    """`alliances build` in its own process: the build's memory does not add to this worker's."""
     out = tmp_path_factory.mktemp(f"cli_{start}_{end}")
-    result = runner.invoke(app, ["build", "--start", str(start), "--end", str(end), "--data-dir", str(data_dir),
-                                 "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    result = subprocess.run([sys.executable, "-c", "from alliances.cli import app; app()", "build", "--start",
+                             str(start), "--end", str(end), "--data-dir", str(data_dir), "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
     return out
 
 

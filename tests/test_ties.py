@@ -102,7 +102,8 @@ def test_no_new_agreements_past_atop_coverage(panel):
 
 def test_obligations_agree_with_atop_51_dyad_years(panel, data_dir):
     """Cross-check with ATOP 5.1 (another release: small differences expected, stated below)."""
-    a = pd.read_csv(data_dir / "atop" / "atop-5.1-directed-dyad-years.csv.gz")
+    a = pd.read_csv(data_dir / "atop" / "atop-5.1-directed-dyad-years.csv.gz",
+                    usecols=["ccode1", "ccode2", "year", *[f"atop_{o}" for o in OBLIGATIONS]])
     a["c1"], a["c2"] = np.minimum(a["ccode1"], a["ccode2"]), np.maximum(a["ccode1"], a["ccode2"])
     u = a.groupby(["c1", "c2", "year"])[[f"atop_{o}" for o in OBLIGATIONS]].max()
     p = panel[panel["year"] <= 2016].set_index(["ccode1", "ccode2", "year"])[list(OBLIGATIONS)]

@@ -293,6 +293,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         run_predictions,
     )
     from alliances.analysis.validate import (
+        collect_validation,
         finish_validation,
         submit_validation,
         write_validation,
@@ -400,18 +401,23 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
                       "models": models_table,
                       "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
-        validation = None
         if plan.validate_spec:
             say(f"out-of-sample validation of {plan.validate_spec}")
-            try:
-                if isinstance(pending, AlliancesError):
-                    raise pending
-                validation = finish_validation(pending, say)
-                write_validation(validation, out / "validation", figures=figures)
-                # the report needs the scores, not the 8.7 million written predictions (400 MB)
-                validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
-            except AlliancesError as exc:
-                failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+            if not isinstance(pending, AlliancesError):
+                pending = collect_validation(pending, say)
+    # the workers are closed before the long scoring in this process: a scheduler starved of the
+    # interpreter for seconds can miss the idle workers' heartbeats
+    validation = None
+    if plan.validate_spec:
+        try:
+            if isinstance(pending, AlliancesError):
+                raise pending
+            validation = finish_validation(pending, say)
+            write_validation(validation, out / "validation", figures=figures)
+            # the report needs the scores, not the 8.7 million written predictions (400 MB)
+            validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
+        except AlliancesError as exc:
+            failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
     release_memory()  # the validation's frames were freed: give their pages back before the panel is read
     panel = read_panel(panel_path)
     sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))

@@ -304,7 +304,8 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
     with TaskRunner(jobs, scheduler) as runner:
         pending = submit_validation(runner, panel_path, spec, estimators, first_origin=first_origin, step=step,
                                     horizon=horizon, eras=eras, progress=progress)
-        return finish_validation(pending, progress)
+        pending = collect_validation(pending, progress)
+    return finish_validation(pending, progress)  # scored after the workers are closed
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,7 @@ class PendingValidation:
     tasks: list[tuple]
     submitted: tuple
     runner: object
+    results: list[dict] | None = None  # set by :func:`collect_validation`
 
 
 def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None,
@@ -344,11 +346,19 @@ def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimat
     return PendingValidation(spec, everything, tuple(wins), tasks, runner.submit(validate_task, tasks), runner)
 
 
+def collect_validation(pending: PendingValidation, progress: Progress | None = None) -> PendingValidation:
+    """Wait for the window tasks of :func:`submit_validation` (the runner may then be closed)."""
+    if pending.results is not None:
+        return pending
+    results = pending.runner.gather(pending.submitted, progress or (lambda _m: None), lambda t: t[3].label)
+    return dataclasses.replace(pending, results=results, submitted=(), runner=None)
+
+
 def finish_validation(pending: PendingValidation, progress: Progress | None = None) -> Validation:
-    """Gather the window tasks of :func:`submit_validation` and score the predictions."""
-    say = progress or (lambda _m: None)
+    """Gather the window tasks of :func:`submit_validation` (unless collected) and score the predictions."""
+    pending = collect_validation(pending, progress)
     spec, everything, tasks, wins = pending.spec, pending.models, pending.tasks, list(pending.windows)
-    results = pending.runner.gather(pending.submitted, say, lambda t: t[3].label)
+    results = pending.results
     entries, failures = {}, []
     for (_, _, _, w), by_model in zip(tasks, results):
         for model in everything:

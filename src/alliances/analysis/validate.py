@@ -325,7 +325,8 @@ def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimat
                       *, first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
                       progress: Progress | None = None) -> PendingValidation:
     """Check the models, lay out the windows and submit one task per window to ``runner``
-    (collect with :func:`finish_validation`; a replication submits them behind its fits)."""
+    (wait with :func:`collect_validation`, score with :func:`finish_validation`; a replication
+    submits them behind its fits)."""
     say = progress or (lambda _m: None)
     models = list(estimators or VALIDATED_ESTIMATORS)
     for m in models:

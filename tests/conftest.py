@@ -31,8 +31,8 @@ def data_dir() -> Path:
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``heavy`` (the longest, each over 5 s) run first: pytest-xdist then hands
     the short ones out last and the two workers finish together."""
-    # heavy tests that build their own data before those that use the session's build (a worker
-    # that has not built it yet runs them lighter); stable: file order otherwise
+    # within each group, tests that do not use the session's build first (a heavy one that builds
+    # its own data runs lighter in a worker that has not built it yet); stable: file order otherwise
     items.sort(key=lambda item: (item.get_closest_marker("heavy") is None, "build_result" in item.fixturenames))
 
 

@@ -6,11 +6,10 @@ import difflib
 import os
 
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from alliances.errors import PanelError
-from alliances.store import read_metadata, read_table
+from alliances.store import is_list_column, read_metadata, read_table
 
 DYAD_VIEW = ["year", "tie", "defense", "offense", "neutral", "nonagg", "consul", "n_agreements", "atopids",
              "alliance_onset", "alliance_new", "alignment_onset", "cinc1", "cinc2", "cap_ratio", "major1", "major2",
@@ -106,7 +105,7 @@ def describe(path: str | os.PathLike, column: str | None = None, dyad: str | Non
             raise PanelError(f"{path}: no rows for dyad {a}-{b} (is each a COW system member in the panel's years?)")
         shown = rows[view].copy()
         for col in shown.columns:  # lists as [1, 2]; missing lists as <NA>
-            if isinstance(shown[col].dtype, pd.ArrowDtype) and pa.types.is_list(shown[col].dtype.pyarrow_dtype):
+            if is_list_column(shown[col]):
                 shown[col] = [("[" + ", ".join(map(str, v)) + "]") if isinstance(v, list) else "<NA>"
                               for v in shown[col].tolist()]
         with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_rows", 400):

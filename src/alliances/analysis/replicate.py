@@ -270,11 +270,9 @@ def fit_label(task: tuple) -> str:
 
 
 def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,
-              label: Callable[[tuple], str] = fit_label, runner: TaskRunner | None = None) -> list[dict]:
-    """Run ``fn(*task)`` over ``tasks`` on ``runner``, or on a :class:`TaskRunner` of ``jobs``
-    and ``scheduler`` made for the call; results in task order."""
-    if runner is not None:
-        return runner.gather(runner.submit(fn, tasks), progress, label)
+              label: Callable[[tuple], str] = fit_label) -> list[dict]:
+    """Run ``fn(*task)`` over ``tasks`` on a :class:`TaskRunner` of ``jobs`` and ``scheduler``
+    made for the call; results in task order."""
     with TaskRunner(jobs, scheduler) as own:
         return own.gather(own.submit(fn, tasks), progress, label)
 

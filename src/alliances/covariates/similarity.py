@@ -452,9 +452,9 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     lo, hi = np.minimum(c1, c2), np.maximum(c1, c2)
     level = panel["tie"].cat.codes.to_numpy(dtype=np.int8)
     levels = pd.DataFrame({"ccode1": lo, "ccode2": hi, "year": year, "level": level})
+    levels = levels[levels["level"] > 0]
     if directed:  # either order's pledges: the higher level of the two rows
         levels = levels.groupby(["ccode1", "ccode2", "year"], as_index=False, sort=False)["level"].max()
-    levels = levels[levels["level"] > 0]
     codes, years = np.r_[c1, c2], np.r_[year, year]
     _, first = np.unique(codes * 10000 + years, return_index=True)  # one row per state-year
     cinc = np.r_[panel["cinc1"].to_numpy(dtype=float), panel["cinc2"].to_numpy(dtype=float)]

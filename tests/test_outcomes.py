@@ -51,10 +51,10 @@ def test_onset_counts_before_coverage_unchanged(panel):
     onsets of dyads that never shared a day (German Federal Republic-Germany 1990: alliance
     via atopid 3180; Yemen-Yemen Arab Republic and Yemen-Yemen People's Republic 1990: 3205;
     Germany-German Democratic Republic 1990: a tie)."""
-    covered = panel[panel["year"] <= ATOP_END]
     before = {"alliance_onset": 3014, "alignment_onset": 485, "tie_onset": 5744, "alliance_new": 3778,
               "alignment_new": 765, "alliance_onset_peace": 2258, "alignment_onset_peace": 470,
               "tie_onset_peace": 4120, "alliance_new_peace": 2900, "alignment_new_peace": 743}
+    covered = panel.loc[panel["year"] <= ATOP_END, ["year", "dyad_first_year", *before]]
     assert {k: int(covered[k].sum()) for k in before} == before
     # without the onsets in a dyad's first (left-censored) year: the 2,412 of the baseline risk set
     not_censored = covered["year"] != covered["dyad_first_year"]

@@ -9,6 +9,8 @@ from alliances.analysis.predict import (
     Scenario,
     dyad_predictions,
     great_power_distribution,
+    load_fits,
+    prediction_columns,
     run_predictions,
     scenario_effects,
     survival_curves,
@@ -131,6 +133,23 @@ def test_outputs_and_figures(panel, fits, tmp_path):
     assert (tmp_path / "predictions.csv").read_bytes() == first
     svg = (tmp_path / "survival.svg").read_text()
     assert "<dc:date>" not in svg  # no creation date: reruns give the same bytes
+
+
+def test_predictions_need_only_the_columns_they_name(panel, fits):
+    """A panel read in part, as `alliances predict` and the replication read it, gives the same
+    fits and predictions (a column left out would raise or, worse, change a frame)."""
+    import pandas as pd
+
+    part = panel[prediction_columns([SPEC])]
+    assert len(part.columns) < 40 and prediction_columns(list(fits.values())) == list(part.columns)
+    refit = load_fits(part, [SPEC], ["cloglog"])["cloglog"]
+    np.testing.assert_array_equal(refit.params_, fits["cloglog"].params_)
+    kw = dict(dyad="365-710", years=(1990, 2022), sims=50, scenarios=[Scenario("more", add={"shared_rivals": 1})],
+              horizon=5)
+    full, sub = run_predictions(panel, fits, **kw), run_predictions(part, fits, **kw)
+    assert set(full) == set(sub) == {"predictions", "scenarios", "survival", "great_power_distribution"}
+    for name in full:
+        pd.testing.assert_frame_equal(full[name], sub[name])
 
 
 def test_great_power_distribution_counts(panel, fits):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from conftest import REPO
 
@@ -101,6 +102,23 @@ def test_plan_errors(tmp_path):
     (tmp_path / "replicate.toml").write_text('[[specs]]\nname = "a"\n[validate]\nspec = "b"\n')
     with pytest.raises(AlliancesError, match=r"\[validate\] spec 'b' is not among the \[\[specs\]\] entries"):
         load_plan(tmp_path / "replicate.toml")
+
+
+def test_report_steps_need_only_the_columns_they_name(panel, build_result):
+    """The behaviour comparison and the onsets' sources on the columns the replication reads
+    back for them equal those on the whole panel (both skip quietly what a panel lacks)."""
+    from alliances.analysis.behaviour import compare_dyad
+    from alliances.analysis.replicate import onset_shares, report_columns
+    from alliances.models import Spec
+
+    plan = load_plan(REPO / "analyses" / "replicate.toml")
+    specs = {r.name: Spec.from_toml(r.path) for r in plan.runs}
+    part = panel[report_columns(plan, specs, {})]
+    assert len(part.columns) < 40
+    pd.testing.assert_frame_equal(compare_dyad(part, 365, 710), compare_dyad(panel, 365, 710))
+    spec = specs[plan.predict_spec]
+    shares = onset_shares(part, build_result.agreement_table, spec)
+    assert len(shares) and shares.equals(onset_shares(panel, build_result.agreement_table, spec))
 
 
 def test_shipped_plan_names_existing_specs():

@@ -106,7 +106,7 @@ def test_obligations_agree_with_atop_51_dyad_years(panel, data_dir):
                     usecols=["ccode1", "ccode2", "year", *[f"atop_{o}" for o in OBLIGATIONS]])
     a["c1"], a["c2"] = np.minimum(a["ccode1"], a["ccode2"]), np.maximum(a["ccode1"], a["ccode2"])
     u = a.groupby(["c1", "c2", "year"])[[f"atop_{o}" for o in OBLIGATIONS]].max()
-    p = panel[panel["year"] <= 2016].set_index(["ccode1", "ccode2", "year"])[list(OBLIGATIONS)]
+    p = panel.loc[panel["year"] <= 2016, ["ccode1", "ccode2", "year", *OBLIGATIONS]].set_index(["ccode1", "ccode2", "year"])
     u = u[u.index.get_level_values("year") <= 2016]
     u.index.names = p.index.names
     joined = p.join(u, how="left").fillna(0)
@@ -126,7 +126,7 @@ def test_agreement_dyads_trace_every_tie(panel, agreements):
     assert cr.loc[cr["atopid"] == 6020, "in_force_at_end"].all()
     assert cr.loc[cr["atopid"] == 6020, "end_date"].isna().all()
     # every atopid listed in the panel is in the agreement table for that dyad
-    sample = panel[panel["n_agreements"] > 0].sample(2000, random_state=1)
+    sample = panel.loc[panel["n_agreements"] > 0, ["ccode1", "ccode2", "atopids", "n_agreements"]].sample(2000, random_state=1)
     known = set(zip(agreements["ccode1"], agreements["ccode2"], agreements["atopid"]))
     for c1, c2, ids in zip(sample["ccode1"], sample["ccode2"], sample["atopids"]):
         assert all((c1, c2, int(i)) in known for i in ids)

@@ -221,22 +221,24 @@ def predict(
         Scenario,
         load_fits,
         parse_dyad,
+        prediction_columns,
+        read_models,
         resolve_scenario,
         run_predictions,
     )
     from alliances.sources import sha256_file
-    from alliances.store import read_panel
+    from alliances.store import present_columns, read_panel
 
     span = _years(years)  # every input is checked before any model is fitted
     ests = _estimators(estimators)
-    # the dyad is checked on four columns before the whole panel is read
+    # the dyad is checked on four columns before the panel is read
     parse_dyad(dyad, read_panel(panel_path, columns=["ccode1", "ccode2", "stateabb1", "stateabb2"]))
-    panel = read_panel(panel_path)
     scenarios = [resolve_scenario(s) for s in scenario or []]
     if set_:
         scenarios.append(Scenario.from_assignments(set_))
-    paths = model or ["analyses/specs/baseline.toml"]
-    fits = load_fits(panel, paths, ests, panel_sha256=sha256_file(panel_path), progress=_log)
+    models = read_models(model or ["analyses/specs/baseline.toml"])
+    panel = read_panel(panel_path, columns=present_columns(panel_path, prediction_columns(models)))
+    fits = load_fits(panel, models, ests, panel_sha256=sha256_file(panel_path), progress=_log)
     target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
     frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
     pred = frames["predictions"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -193,6 +193,16 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> tup
         if unknown:
             raise PanelError(f"{path}: no column(s) {', '.join(unknown)}; see `alliances inspect {path}`")
     return _read_frame(path, columns, meta["codebook"]), meta
+
+
+def present_columns(path: str | os.PathLike, columns: Sequence[str]) -> list[str]:
+    """Those of ``columns`` that the Parquet file at ``path`` has, in the file's order: a part
+    of a panel to read, where an absent column is reported later by what needs it (a model's
+    unknown covariate, for example), as it would be after reading the whole file."""
+    with _reading(path):
+        names = pq.read_schema(path).names
+    wanted = set(columns)
+    return [n for n in names if n in wanted]
 
 
 def is_list_column(series: pd.Series) -> bool:

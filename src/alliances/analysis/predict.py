@@ -35,13 +35,17 @@ import pandas as pd
 from alliances.analysis.report import DEFAULT_SEED
 from alliances.config import read_toml
 from alliances.errors import PanelError, ScenarioError
-from alliances.models import Results
+from alliances.models import Results, Spec
 from alliances.models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
 from alliances.models.design import lag_within_dyad, same_dyad_previous
 from alliances.models.spec import parse_term
 
 DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
 CARRY_RULE = "carry_forward_past_coverage"
+# what the predictions read besides each model's own columns: the dyad and its names, the
+# observed tie, the rows past a source's coverage, and the great-power comparison group
+PREDICTION_COLUMNS = ("ccode1", "ccode2", "stateabb1", "stateabb2", "dyad_id", "year", "tie", "extended_sources",
+                      "great_power_dyad")
 
 
 @dataclass(frozen=True)
@@ -509,27 +513,55 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[
     return path
 
 
-def load_fits(panel: pd.DataFrame, model_paths: Sequence[str | os.PathLike],
-              estimators: Sequence[str] = DEFAULT_ESTIMATORS, panel_sha256: str | None = None,
-              progress=None) -> dict[str, Results]:
-    """Fitted models from specification files (``.toml``: fit each estimator) or saved
-    results (``.json``). Labels are ``<spec name>:<estimator>`` when several specs are given."""
-    from alliances.models import Spec, fit, load
+def read_models(model_paths: Sequence[str | os.PathLike]) -> list[Spec | Results]:
+    """Each ``--model`` file read: a specification (``.toml``, to be fitted) or a saved result (``.json``)."""
+    from alliances.models import load
 
-    fits: dict[str, Results] = {}
+    models: list[Spec | Results] = []
     for path in map(Path, model_paths):
         if path.suffix == ".json":
-            res = load(path)
-            fits[f"{res.spec.name}:{res.estimator}" if len(model_paths) > 1 else res.estimator] = res
-            continue
-        if path.suffix != ".toml":
+            models.append(load(path))
+        elif path.suffix == ".toml":
+            models.append(Spec.from_toml(path))
+        else:
             raise PanelError(f"--model {path}: expected a specification (.toml) or a saved result (.json)")
-        spec = Spec.from_toml(path)
+    return models
+
+
+def prediction_columns(models: Sequence[Spec | Results]) -> list[str]:
+    """Panel columns that fitting these models and :func:`run_predictions` read, so that a
+    panel can be read in part (``read_panel(path, columns=...)``; about a fifth of the columns
+    for the baseline specification)."""
+    from alliances.models.design import needed_columns
+
+    cols = list(PREDICTION_COLUMNS)
+    for m in models:
+        spec = m.spec if isinstance(m, Results) else m
+        cols += needed_columns(spec) + needed_columns(spec, "mlogit")
+        if isinstance(m, Results) and risk_status(m) is not None:
+            cols.append(risk_status(m))
+    return list(dict.fromkeys(cols))
+
+
+def load_fits(panel: pd.DataFrame, models: Sequence[str | os.PathLike | Spec | Results],
+              estimators: Sequence[str] = DEFAULT_ESTIMATORS, panel_sha256: str | None = None,
+              progress=None) -> dict[str, Results]:
+    """Fitted models from specifications (fit each estimator) or saved results, given as files
+    (see :func:`read_models`) or as read. Labels are ``<spec name>:<estimator>`` when several
+    models are given."""
+    from alliances.models import fit
+
+    read = [m if isinstance(m, (Spec, Results)) else read_models([m])[0] for m in models]
+    fits: dict[str, Results] = {}
+    for model in read:
+        if isinstance(model, Results):
+            fits[f"{model.spec.name}:{model.estimator}" if len(read) > 1 else model.estimator] = model
+            continue
         for est in estimators:
             if progress:
-                progress(f"fitting {spec.name} with {est}")
-            res = fit(panel, spec, est, panel_sha256=panel_sha256)
-            fits[f"{spec.name}:{est}" if len(model_paths) > 1 else est] = res
+                progress(f"fitting {model.name} with {est}")
+            res = fit(panel, model, est, panel_sha256=panel_sha256)
+            fits[f"{model.name}:{est}" if len(read) > 1 else est] = res
     return fits
 
 

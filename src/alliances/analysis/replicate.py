@@ -166,11 +166,15 @@ def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: st
 def release_memory() -> None:
     """Return freed heap pages to the operating system (glibc's ``malloc_trim``; elsewhere a
     no-op). Frames of a few MB each live on the heap, and without this a process keeps their
-    pages after freeing them (Dask's workers trim the same way)."""
+    pages after freeing them (Dask's workers trim the same way). Arrow's own allocator
+    (mimalloc) is asked to do the same for the buffers it keeps for reuse."""
     import ctypes
     import gc
 
+    import pyarrow as pa
+
     gc.collect()
+    pa.default_memory_pool().release_unused()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
@@ -301,7 +305,7 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     from alliances.models.design import needed_columns
     from alliances.outcomes.census import run_census
     from alliances.sources import sha256_file
-    from alliances.store import read_panel, write_build
+    from alliances.store import present_columns, read_panel, write_build
 
     say = progress or (lambda _m: None)
     plan = load_plan(plan_path)
@@ -411,13 +415,14 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             if isinstance(pending, AlliancesError):
                 raise pending
             validation = finish_validation(pending, say)
+            pending = None  # the windows' frames (the predictions before scoring) are no longer needed
             write_validation(validation, out / "validation", figures=figures)
             # the report needs the scores, not the 8.7 million written predictions (400 MB)
             validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
         except AlliancesError as exc:
             failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
     release_memory()  # the validation's frames were freed: give their pages back before the panel is read
-    panel = read_panel(panel_path)
+    panel = read_panel(panel_path, columns=present_columns(panel_path, report_columns(plan, specs, fits)))
     sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))
 
     pred_frames = {}
@@ -450,6 +455,17 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest
+
+
+def report_columns(plan: Plan, specs: dict, fits: dict) -> list[str]:
+    """Panel columns the steps after the fits read: the predictions (the predicted
+    specification's models), the behaviour comparison and the onsets' sources."""
+    from alliances.analysis.behaviour import COLUMNS as BEHAVIOUR
+    from alliances.analysis.predict import prediction_columns
+
+    outcomes = ["alliance_onset"] + ([specs[plan.predict_spec].outcome] if plan.predict_spec in specs else [])
+    return list(dict.fromkeys([*prediction_columns(list(fits.get(plan.predict_spec, {}).values())), *BEHAVIOUR,
+                               *outcomes, *(f"{o}_agreement" for o in outcomes)]))
 
 
 def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: bool) -> list[str]:

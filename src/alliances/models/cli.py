@@ -9,6 +9,7 @@ import pandas as pd
 
 from alliances.sources import sha256_file
 
+from .design import needed_columns
 from .errors import ModelError
 from .estimators import ESTIMATORS, fit
 from .results import Results, compare
@@ -17,11 +18,16 @@ from .spec import Spec
 DEFAULT_PANEL = Path("datasets/dyad_years.parquet")
 
 
-def read_panel(path: str | Path) -> pd.DataFrame:
-    """The panel via ``alliances.read_panel`` (damaged files and interrupted builds refused)."""
+def read_panel(path: str | Path, spec: Spec | None = None) -> pd.DataFrame:
+    """The panel via ``alliances.read_panel`` (damaged files and interrupted builds refused);
+    with ``spec``, only the columns its designs read (any estimator's)."""
+    from alliances.store import present_columns
     from alliances.store import read_panel as _read
 
-    return _read(path)
+    if spec is None:
+        return _read(path)
+    return _read(path, columns=present_columns(path, ["ccode1", "ccode2", *needed_columns(spec),
+                                                      *needed_columns(spec, "mlogit")]))
 
 
 def cli_fit(spec_path: str | Path, panel_path: str | Path = DEFAULT_PANEL, estimators: Sequence[str] | None = None,
@@ -37,7 +43,7 @@ def cli_fit(spec_path: str | Path, panel_path: str | Path = DEFAULT_PANEL, estim
     if unknown:
         raise ModelError(f"unknown estimator(s) {unknown}; choose from {', '.join(ESTIMATORS)}")
     sha = sha256_file(panel_path)
-    panel = read_panel(panel_path)
+    panel = read_panel(panel_path, spec)
     out: dict[str, Results] = {}
     for est in ests:
         res = fit(panel, spec, est, panel_sha256=sha)

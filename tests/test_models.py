@@ -350,7 +350,7 @@ def test_compare_table(fits):
 def test_cli_fit(tmp_path, synth, monkeypatch):
     from alliances.models import cli, cli_fit
 
-    monkeypatch.setattr(cli, "read_panel", pd.read_parquet)  # a synthetic file has no build metadata
+    monkeypatch.setattr(cli, "read_panel", lambda path, _spec=None: pd.read_parquet(path))  # no build metadata
     panel = tmp_path / "panel.parquet"
     synth.to_parquet(panel)
     spec = tmp_path / "s.toml"

@@ -54,6 +54,12 @@ def build_result(data_dir):
 
 
 @pytest.fixture(scope="session")
+def written(build_result, tmp_path_factory) -> dict:
+    """The session's build written once (``write_build``'s paths), for tests that read files."""
+    return alliances.write_build(build_result, tmp_path_factory.mktemp("ds"))
+
+
+@pytest.fixture(scope="session")
 def panel(build_result) -> pd.DataFrame:
     return build_result.panel
 

@@ -8,7 +8,6 @@ import pytest
 from conftest import REPO
 from typer.testing import CliRunner
 
-import alliances
 from alliances.analysis.multiverse import load_plan, run_multiverse
 from alliances.cli import app
 from alliances.errors import AlliancesError
@@ -32,9 +31,9 @@ estimator = ["logit"]
 
 
 @pytest.fixture(scope="module")
-def small_panel(tmp_path_factory, build_result):
+def small_panel(written):
     """The session's full build, written once (the name says what the tests need: a panel file)."""
-    return alliances.write_build(build_result, tmp_path_factory.mktemp("mv_panel"))["dyad_years"]
+    return written["dyad_years"]
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +56,12 @@ def test_plan_enumerates_choices_and_checks_them(plan_file, tmp_path):
 
 
 @pytest.mark.heavy
-def test_same_output_with_one_or_two_workers(plan_file, small_panel, tmp_path):
-    one = run_multiverse(plan_file, tmp_path / "one", small_panel, jobs=1, figures=False)
-    two = run_multiverse(plan_file, tmp_path / "two", small_panel, jobs=2, figures=False)
-    pd.testing.assert_frame_equal(one, two)
-    assert (tmp_path / "one" / "multiverse.parquet").read_bytes() == (tmp_path / "two" / "multiverse.parquet").read_bytes()
-    assert one["spec_id"].nunique() == 4 and set(one["quantity"]) == {"coefficient", "probability"}
-
-
-@pytest.mark.heavy
-def test_estimates_equal_separate_fits(plan_file, small_panel, panel, tmp_path):
+def test_estimates_equal_separate_fits_with_one_or_two_workers(plan_file, small_panel, panel, tmp_path):
     frame = run_multiverse(plan_file, tmp_path / "mv", small_panel, jobs=1, figures=True)
+    two = run_multiverse(plan_file, tmp_path / "two", small_panel, jobs=2, figures=False)
+    pd.testing.assert_frame_equal(frame, two)
+    assert (tmp_path / "mv" / "multiverse.parquet").read_bytes() == (tmp_path / "two" / "multiverse.parquet").read_bytes()
+    assert frame["spec_id"].nunique() == 4 and set(frame["quantity"]) == {"coefficient", "probability"}
     # the separate fits on the session's panel, which small_panel holds written
     base = Spec.from_toml(REPO / "analyses" / "specs" / "baseline.toml")
     for cluster in ("dyad", "dyad+year"):

@@ -530,8 +530,8 @@ def read_models(model_paths: Sequence[str | os.PathLike]) -> list[Spec | Results
 
 def prediction_columns(models: Sequence[Spec | Results]) -> list[str]:
     """Panel columns that fitting these models and :func:`run_predictions` read, so that a
-    panel can be read in part (``read_panel(path, columns=...)``; about a fifth of the columns
-    for the baseline specification)."""
+    panel can be read in part (``read_panel(path, columns=...)``; 25 of the 157 columns for
+    the baseline specification)."""
     from alliances.models.design import needed_columns
 
     cols = list(PREDICTION_COLUMNS)

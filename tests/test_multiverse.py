@@ -56,9 +56,14 @@ def test_plan_enumerates_choices_and_checks_them(plan_file, tmp_path):
 
 
 @pytest.mark.heavy
-def test_estimates_equal_separate_fits_with_one_or_two_workers(plan_file, small_panel, panel, tmp_path):
+def test_estimates_equal_separate_fits_in_process_or_on_a_scheduler(plan_file, small_panel, panel, tmp_path):
+    from distributed import LocalCluster
+
     frame = run_multiverse(plan_file, tmp_path / "mv", small_panel, jobs=1, figures=True)
-    two = run_multiverse(plan_file, tmp_path / "two", small_panel, jobs=2, figures=False)
+    # the same plan sent to an existing scheduler (`--scheduler ADDRESS`) with two worker processes
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        two = run_multiverse(plan_file, tmp_path / "two", small_panel, scheduler=cluster.scheduler_address,
+                             figures=False)
     pd.testing.assert_frame_equal(frame, two)
     assert (tmp_path / "mv" / "multiverse.parquet").read_bytes() == (tmp_path / "two" / "multiverse.parquet").read_bytes()
     assert frame["spec_id"].nunique() == 4 and set(frame["quantity"]) == {"coefficient", "probability"}

@@ -122,8 +122,13 @@ def dyad_years(ctx: BuildContext, states: pd.DataFrame | None = None) -> pd.Data
         }
     )
     out["dyad_id"] = out["ccode1"].astype(np.int32) * 1000 + out["ccode2"].astype(np.int32)
-    out["stateabb1"] = pd.Categorical(abb[li])
-    out["stateabb2"] = pd.Categorical(abb[ri])
+    # abbreviations coded once per state-year, not hashed per dyad-year: each side's categories
+    # are the sorted abbreviations it holds, as pd.Categorical of the strings would make them
+    abb_codes, abb_labels = pd.factorize(abb, sort=True)
+    for col, side in (("stateabb1", li), ("stateabb2", ri)):
+        codes_here = abb_codes[side]
+        present = np.bincount(codes_here, minlength=len(abb_labels)) > 0
+        out[col] = pd.Categorical.from_codes((np.cumsum(present) - 1)[codes_here], categories=abb_labels[present])
     out = out.sort_values(["ccode1", "ccode2", "year"], ignore_index=True)
     out["dyad_first_year"] = spell_start(out)
     return out

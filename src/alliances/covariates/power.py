@@ -13,7 +13,7 @@ import pandas as pd
 
 from alliances.column import Column, pair
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
-from alliances.dyads.keys import expand_years, positions, take, year_key
+from alliances.dyads.keys import expand_years, member, positions, take, year_key
 from alliances.sources.registry import coverage
 
 NMC_COMPONENTS = {
@@ -98,8 +98,8 @@ def add_power(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
 
     majors = major_years(ctx)
     mkey = year_key(majors["ccode"], majors["year"])
-    cols["major1"] = np.isin(k1, mkey).astype(np.int8)
-    cols["major2"] = np.isin(k2, mkey).astype(np.int8)
+    cols["major1"] = member(k1, mkey).astype(np.int8)
+    cols["major2"] = member(k2, mkey).astype(np.int8)
     cols["great_power_dyad"] = (cols["major1"] & cols["major2"]).astype(np.int8)
 
     system = system_structure(majors, nmc)

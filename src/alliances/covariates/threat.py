@@ -31,6 +31,7 @@ from alliances.dyads.keys import (
     dyad_id,
     expand_years,
     lookup,
+    member,
     positions,
     take,
     year_key,
@@ -133,7 +134,7 @@ def rivalry_columns(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) 
 
     riv = rival_years(ctx)
     rkey = year_key(dyad_id(riv["a"], riv["b"]), riv["year"])
-    cols["rivals"] = np.isin(pkey, rkey).astype(np.int8)
+    cols["rivals"] = member(pkey, rkey).astype(np.int8)
     sh = shared_third_parties(riv)
     sh["cinc_k"] = lookup(year_key(sh["k"], sh["year"]), nkey, ncinc)
     d_ik = capital_distance(sh["i"], sh["k"], sh["year"], caps)

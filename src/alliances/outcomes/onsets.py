@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from alliances.column import Column
-from alliances.dyads.keys import dyad_id, year_key
+from alliances.dyads.keys import dyad_id, member, year_key
 from alliances.dyads.panel import previous_row_is_last_year
 from alliances.errors import PanelError
 from alliances.outcomes.ties import VARIANTS, list_column
@@ -220,7 +220,7 @@ def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: boo
             onset = f"{_ONSET_NAME[status]}{variant.suffix}"
             rows = np.flatnonzero(panel[onset].fillna(0).to_numpy() == 1)
             on_keys = pkey[rows]
-            prod = sub[test(sub["level"].to_numpy()) & np.isin(sub["key"].to_numpy(), on_keys)]
+            prod = sub[test(sub["level"].to_numpy()) & member(sub["key"].to_numpy(), on_keys)]
             # one row per (onset row, atopid): an agreement may reach the level in several phases
             prod = prod.drop_duplicates(["key", "atopid"]).sort_values(["key", "size", "atopid"],
                                                                        ascending=[True, False, True])

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from alliances.column import Column
 from alliances.dyads.context import CARRY_FORWARD, BuildContext
-from alliances.dyads.keys import expand_years, lookup, year_key
+from alliances.dyads.keys import expand_years, lookup, member, year_key
 
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 LEVELS = ("none", "coordination", "alignment", "alliance")
@@ -267,7 +267,7 @@ def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.D
         for orient in ("any", "by1", "by2"):
             for name, target in (("alliance_new", 3), ("alignment_new", 2)):
                 # first years are keys of this variant's agreement-dyad-years, so flag them among `keys`
-                panel[f"{name}{suffix}_{orient}"] = _take(pos, np.isin(keys, _first_years(sub, f"level_{orient}",
+                panel[f"{name}{suffix}_{orient}"] = _take(pos, member(keys, _first_years(sub, f"level_{orient}",
                                                                                           target)))
     # Agreement counts and ids (all agreements, wartime included).
     ids = e.assign(key=ekey)[["key", "atopid"]].drop_duplicates().sort_values(["key", "atopid"])

@@ -76,27 +76,28 @@ def run(
     ctx = BuildContext(start=int(start), end=int(end), directed=bool(directed),
                        data_dir=Path(data_dir) if data_dir is not None else None,
                        paths={k: Path(v) for k, v in (paths or {}).items()})
-    say(f"state system {ctx.start}-{ctx.end}")
-    panel = dyad_years(ctx)
-    say(f"ATOP ties ({len(panel):,} undirected dyad-years)")
-    panel, agreements, agreement_years = add_ties(panel, ctx)
-    say("capabilities and major powers (NMC, COW majors)")
-    panel = add_power(panel, ctx)
-    say("geography (contiguity, capitals, minimum distance)")
-    caps = capital_years(ctx)
-    panel = add_geography(panel, ctx, caps)
-    say("threat (rivalries, MIDs, common threats, threat indices)")
-    panel = add_threat(panel, ctx, caps)
-    say("regime (Polity2, V-Dem)")
-    panel = add_regime(panel, ctx)
-    say("COW formal alliances (robustness source)")
-    panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
-    say("joint military exercises (MME)")
-    panel = add_exercises(panel, ctx)  # symmetric: added once per undirected dyad
     with warnings.catch_warnings():
-        # the directed frame is assembled column by column without a consolidating copy (2.8 s
-        # on 2.1 million rows); pandas' hint that inserting into such a frame is slower is moot
+        # the stages add their columns without a consolidating copy (with_columns; the directed
+        # frame too, 2.8 s on 2.1 million rows), so the frame has many blocks: pandas' hint that
+        # inserting into such a frame is slower is moot here
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        say(f"state system {ctx.start}-{ctx.end}")
+        panel = dyad_years(ctx)
+        say(f"ATOP ties ({len(panel):,} undirected dyad-years)")
+        panel, agreements, agreement_years = add_ties(panel, ctx)
+        say("capabilities and major powers (NMC, COW majors)")
+        panel = add_power(panel, ctx)
+        say("geography (contiguity, capitals, minimum distance)")
+        caps = capital_years(ctx)
+        panel = add_geography(panel, ctx, caps)
+        say("threat (rivalries, MIDs, common threats, threat indices)")
+        panel = add_threat(panel, ctx, caps)
+        say("regime (Polity2, V-Dem)")
+        panel = add_regime(panel, ctx)
+        say("COW formal alliances (robustness source)")
+        panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
+        say("joint military exercises (MME)")
+        panel = add_exercises(panel, ctx)  # symmetric: added once per undirected dyad
         if ctx.directed:
             say("directed dyads (both orders)")
             panel = to_directed(panel)

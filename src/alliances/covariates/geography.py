@@ -20,6 +20,7 @@ from alliances.dyads.keys import (
     take,
     year_key,
 )
+from alliances.dyads.panel import with_columns
 from alliances.sources.registry import coverage, span
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -121,11 +122,10 @@ def add_geography(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame | N
     a, b = np.minimum(md["ccode1"], md["ccode2"]), np.maximum(md["ccode1"], md["ccode2"])
     md = pd.DataFrame({"key": year_key(dyad_id(a, b), md["year"]), "mindist": md["mindist"].to_numpy(float)})
     md = md.groupby("key")["mindist"].min()
-    new = pd.DataFrame({
+    return with_columns(panel, {
         "conttype": conttype,
         "contig_land": (conttype == 1).astype(np.int8),
         "capdist_km": dist,
         "log_capdist": np.log1p(dist),
         "mindist_km": lookup(pkey, md.index.to_numpy(), md.to_numpy()),
-    }, index=panel.index)
-    return pd.concat([panel, new], axis=1)
+    })

@@ -14,6 +14,7 @@ import pandas as pd
 from alliances.column import Column, pair
 from alliances.dyads.context import CARRY_FORWARD, MISSING, BuildContext
 from alliances.dyads.keys import expand_years, member, positions, take, year_key
+from alliances.dyads.panel import with_columns
 from alliances.sources.registry import coverage
 
 NMC_COMPONENTS = {
@@ -108,8 +109,7 @@ def add_power(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     for col in ("n_great_powers", "gp_concentration", "leader_share"):
         cols[col] = take(pos, system[col].to_numpy())
     cols["n_great_powers"] = np.nan_to_num(cols["n_great_powers"]).astype(np.int8)
-    new = pd.DataFrame(cols, index=panel.index)
-    return pd.concat([panel, new[[c.name for c in COLUMNS]]], axis=1)
+    return with_columns(panel, cols, [c.name for c in COLUMNS])
 
 
 def system_structure(majors: pd.DataFrame, nmc: pd.DataFrame) -> pd.DataFrame:

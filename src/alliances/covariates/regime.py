@@ -13,6 +13,7 @@ import pandas as pd
 from alliances.column import Column, pair
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import positions, take, year_key
+from alliances.dyads.panel import with_columns
 from alliances.sources.registry import coverage
 
 # Polity2 ends in 2017 inside the file (a column-level fact the registry does not hold).
@@ -46,4 +47,4 @@ def add_regime(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
         cols[f"{stem}1"] = take(pos1, vals)
         cols[f"{stem}2"] = take(pos2, vals)
     cols["regime_distance"] = np.abs(cols["polity2_1"] - cols["polity2_2"])
-    return pd.concat([panel, pd.DataFrame(cols, index=panel.index)], axis=1)
+    return with_columns(panel, cols)

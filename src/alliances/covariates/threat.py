@@ -36,6 +36,7 @@ from alliances.dyads.keys import (
     take,
     year_key,
 )
+from alliances.dyads.panel import with_columns
 from alliances.sources.registry import coverage
 
 KM_PER_MILE = 1.609344
@@ -229,5 +230,4 @@ def add_threat(panel: pd.DataFrame, ctx: BuildContext, caps: pd.DataFrame) -> pd
     """Add the threat columns: rivalry-based threat (:func:`rivalry_columns`), disputes
     (:func:`dispute_columns`) and the state-level indices (:func:`threat_index_columns`)."""
     cols = {**rivalry_columns(panel, ctx, caps), **dispute_columns(panel, ctx), **threat_index_columns(panel, ctx)}
-    new = pd.DataFrame(cols, index=panel.index)
-    return pd.concat([panel, new[[c.name for c in COLUMNS]]], axis=1)
+    return with_columns(panel, cols, [c.name for c in COLUMNS])

@@ -15,6 +15,7 @@ forward (rule ``carry_forward``); no state enters or leaves after that.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -132,6 +133,20 @@ def dyad_years(ctx: BuildContext, states: pd.DataFrame | None = None) -> pd.Data
     out = out.sort_values(["ccode1", "ccode2", "year"], ignore_index=True)
     out["dyad_first_year"] = spell_start(out)
     return out
+
+
+def with_columns(panel: pd.DataFrame, cols: Mapping[str, object], order: Sequence[str] | None = None) -> pd.DataFrame:
+    """``panel`` with the new columns ``cols`` appended (in ``order`` if given), each array kept
+    as its own block: a frame built from a dict consolidates same-dtype arrays into one copy,
+    0.4 s for 20 columns of a million rows on every stage that adds columns."""
+    names = list(cols) if order is None else list(order)
+    seen: set[int] = set()
+    arrays = {}
+    for name in names:  # an array given for two columns is copied: blocks must not share memory
+        arr = cols[name]
+        arrays[name] = arr.copy() if id(arr) in seen else arr
+        seen.add(id(arr))
+    return pd.concat([panel, pd.DataFrame(arrays, index=panel.index, copy=False)], axis=1)
 
 
 def spell_start(frame: pd.DataFrame) -> np.ndarray:

@@ -14,7 +14,7 @@ import pandas as pd
 from alliances.column import Column
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.keys import dyad_id, positions, take, year_key
-from alliances.dyads.panel import previous_row_is_last_year
+from alliances.dyads.panel import previous_row_is_last_year, with_columns
 from alliances.outcomes.onsets import years_since
 from alliances.sources.registry import coverage
 
@@ -54,4 +54,4 @@ def add_cow_alliance(panel: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     prev = np.r_[False, on[:-1]] & previous_row_is_last_year(panel)
     cols["cow_defense_onset"] = np.where(covered, (on & ~prev).astype(float), np.nan)
     cols["years_since_cow_defense"] = np.where(covered, years_since(panel, on).astype(float), np.nan)
-    return pd.concat([panel, pd.DataFrame(cols, index=panel.index)], axis=1)
+    return with_columns(panel, cols)

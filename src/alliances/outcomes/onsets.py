@@ -34,7 +34,7 @@ import pandas as pd
 
 from alliances.column import Column
 from alliances.dyads.keys import dyad_id, member, year_key
-from alliances.dyads.panel import previous_row_is_last_year
+from alliances.dyads.panel import previous_row_is_last_year, with_columns
 from alliances.errors import PanelError
 from alliances.outcomes.ties import VARIANTS, list_column
 
@@ -240,7 +240,7 @@ def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: boo
             ids = prod.sort_values(["key", "atopid"])
             new_cols[f"{onset}_atopids"] = list_column(pkey, ids["key"].to_numpy(), ids["atopid"].to_numpy(),
                                                         null_absent=True).set_axis(panel.index)
-    return pd.concat([panel, pd.DataFrame(new_cols, index=panel.index)], axis=1)
+    return with_columns(panel, new_cols)
 
 
 def onset_sources(panel: pd.DataFrame, outcome: str = "alliance_onset",

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from alliances.column import Column
 from alliances.dyads.context import CARRY_FORWARD, BuildContext
-from alliances.dyads.keys import expand_years, lookup, member, year_key
+from alliances.dyads.keys import expand_years, lookup, member, take, year_key
 
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 LEVELS = ("none", "coordination", "alignment", "alliance")
@@ -223,9 +223,7 @@ def _first_years(e: pd.DataFrame, level_col: str, target: int) -> np.ndarray:
 
 def _take(pos: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``values[pos]`` as int8, 0 where ``pos`` is -1 (key absent)."""
-    out = np.asarray(values).astype(np.int8)[np.maximum(pos, 0)]
-    out[pos < 0] = 0
-    return out
+    return take(pos, np.asarray(values).astype(np.int8), fill=0)
 
 
 def add_ties(panel: pd.DataFrame, ctx: BuildContext) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

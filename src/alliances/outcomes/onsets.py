@@ -123,19 +123,27 @@ def _columns() -> list[Column]:
 COLUMNS = _columns()
 
 
-def years_since(frame: pd.DataFrame, status: np.ndarray) -> np.ndarray:
-    """Years since ``status`` was last 1 in the dyad before this row (rows sorted by dyad, year)."""
-    dyad = frame["dyad_id"].to_numpy()
-    year = frame["year"].to_numpy().astype(np.int64)
-    new_dyad = np.r_[True, dyad[1:] != dyad[:-1]]
-    rank = np.cumsum(new_dyad) - 1
-    first = year[np.maximum.accumulate(np.where(new_dyad, np.arange(len(year)), 0))]
-    shift = rank * 100_000  # separates dyads so one running max serves all of them
+def years_since(frame: pd.DataFrame, status: np.ndarray, runs: tuple | None = None) -> np.ndarray:
+    """Years since ``status`` was last 1 in the dyad before this row (rows sorted by dyad, year).
+
+    ``runs`` is :func:`dyad_runs` of ``frame``, for callers that ask about several statuses."""
+    year, new_dyad, first, shift = dyad_runs(frame) if runs is None else runs
     value = shift + np.where(status, year, first - 1)
     running = np.maximum.accumulate(value)
     before = np.r_[0, running[:-1]]
     ref = np.where(new_dyad, shift + first - 1, before)
     return (year - (ref - shift)).astype(np.int16)
+
+
+def dyad_runs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (rows sorted by dyad, year): the year, whether the row starts its dyad, the
+    dyad's first year, and an offset separating dyads so one running maximum serves them all."""
+    dyad = frame["dyad_id"].to_numpy()
+    year = frame["year"].to_numpy().astype(np.int64)
+    new_dyad = np.r_[True, dyad[1:] != dyad[:-1]]
+    rank = np.cumsum(new_dyad) - 1
+    first = year[np.maximum.accumulate(np.where(new_dyad, np.arange(len(year)), 0))]
+    return year, new_dyad, first, rank * 100_000
 
 
 _NUMPY_INT = {"Int8": np.int8, "Int16": np.int16, "Int32": np.int32}
@@ -155,6 +163,7 @@ def add_outcomes(panel: pd.DataFrame, coverage_end: int) -> pd.DataFrame:
     """
     had_row = previous_row_is_last_year(panel)
     unknown = panel["year"].to_numpy() > coverage_end
+    runs = dyad_runs(panel)
     new_cols: dict[str, object] = {}
     for variant in VARIANTS:
         sfx = variant.suffix
@@ -164,7 +173,7 @@ def add_outcomes(panel: pd.DataFrame, coverage_end: int) -> pd.DataFrame:
             prev = np.r_[False, on[:-1]] & had_row
             new_cols[f"{status}{sfx}"] = on.astype(np.int8)
             new_cols[f"{_ONSET_NAME[status]}{sfx}"] = _masked((on & ~prev).astype(np.int8), unknown, "Int8")
-            since = years_since(panel, on)
+            since = years_since(panel, on, runs)
             base = _SINCE_NAME[status]
             new_cols[f"{base}{sfx}"] = since
             if not sfx:
@@ -174,7 +183,7 @@ def add_outcomes(panel: pd.DataFrame, coverage_end: int) -> pd.DataFrame:
             new_cols[f"{name}{sfx}"] = _masked(panel[f"{name}{sfx}"].to_numpy(), unknown, "Int8")
     out = panel.drop(columns=[f"_level{v.suffix}" for v in VARIANTS]
                      + [f"{n}{v.suffix}" for v in VARIANTS for n in ("alliance_new", "alignment_new")])
-    return pd.concat([out, pd.DataFrame(new_cols, index=out.index)], axis=1)
+    return with_columns(out, new_cols)
 
 
 def _oriented(years: pd.DataFrame, directed: bool) -> pd.DataFrame:

@@ -108,8 +108,8 @@ def run(
         say("onsets and durations")
         panel = add_outcomes(panel, ctx.coverage_end("atop_members"))
         panel = add_onset_agreements(panel, agreement_years, ctx.directed)
-    del agreement_years
-    panel = add_extension_flags(panel, ctx)
+        del agreement_years
+        panel = add_extension_flags(panel, ctx)
     panel = conform(panel, dyad_year_columns(), "dyad_years")
     agreements = conform(agreements, agreement_dyad_columns(), "agreement_dyads")
     say("agreement table")

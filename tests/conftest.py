@@ -37,8 +37,10 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_teardown(item, nextitem):
-    """After a heavy test its worker gives the freed memory back, so the next tests do not add to it."""
-    if item.get_closest_marker("heavy") is not None:
+    """After a heavy test, and when the next test is in another file (whose module fixtures
+    are then dropped), the worker gives the freed memory back, so the next tests do not add
+    to it."""
+    if item.get_closest_marker("heavy") is not None or nextitem is None or nextitem.module is not item.module:
         release_memory()
 
 

@@ -416,7 +416,8 @@ def corrupt(tmp_path_factory, reference) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("corrupt")
     raw = (reference / "dyad_years.parquet").read_bytes()
     pages = bytearray(raw)
-    for i in range(len(raw) // 4, len(raw) // 2, 997):  # damaged data pages, intact footer
+    footer = int.from_bytes(raw[-8:-4], "little") + 8  # footer length, then b"PAR1"
+    for i in range(4, len(raw) - footer, 101):  # every column's data pages damaged, footer intact
         pages[i] ^= 0xFF
     files = {"pages": folder / "pages" / "dyad_years.parquet", "truncated": folder / "truncated.parquet",
              "not-parquet": folder / "text.parquet"}
@@ -498,10 +499,10 @@ def test_hostile_options(tmp_path, reference, data_dir, args, code, message):
 def test_unreadable_source_file(tmp_path, data_dir, monkeypatch):
     from alliances.sources import reading as sources
 
-    def denied(path):
+    def denied(path, source):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
-    monkeypatch.setattr(sources, "sha256_file", denied)
+    monkeypatch.setattr(sources, "sha256_source", denied)
     res = build(data_dir, tmp_path / "out")
     assert_refused(res, 3, "permission denied", "chmod", out=tmp_path / "out")
 

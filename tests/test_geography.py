@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from conftest import dyad
 
+from alliances.config import DEFAULT_END
+
 REL = 1e-12
 EARTH_RADIUS_KM = 6371.0088  # geography.py and the codebook: IUGG mean Earth radius
 CONT_END = 2016  # contiguity 3.2 coverage; spells open at its end are carried forward
@@ -27,7 +29,7 @@ def contiguity(data_dir) -> pd.DataFrame:
     return c
 
 
-def conttype_of(cont: pd.DataFrame, a: int, b: int, year: int, panel_end: int = 2022) -> int:
+def conttype_of(cont: pd.DataFrame, a: int, b: int, year: int, panel_end: int = DEFAULT_END) -> int:
     """Closest contiguity type of any spell in force at some point of ``year``; 0 if none."""
     last = cont["last"].where(cont["last"] < CONT_END, panel_end)
     rows = cont[(cont["ccode1"] == a) & (cont["ccode2"] == b) & (cont["first"] <= year) & (last >= year)]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alliances.config import DEFAULT_END
 from alliances.models import ModelError, Spec, fit
 from alliances.models.design import build_design, period_columns
 from alliances.models.variance import cluster_dimensions, sandwich
@@ -23,9 +24,9 @@ def test_fit_refuses_years_whose_outcome_is_unknown(panel):
 
 def test_fit_without_years_leaves_unknown_years_out_and_says_so(panel):
     spec = Spec("alliance_onset", COVS, time_controls="none")
-    with pytest.warns(UserWarning, match="unknown in 2017-2022"):
+    with pytest.warns(UserWarning, match=f"unknown in 2017-{DEFAULT_END}"):
         res = fit(panel[panel["year"] >= 2000], spec, "logit")
-    assert res.years == (2001, 2016)  # 2000 has no lagged covariates; 2017-2022 unknown
+    assert res.years == (2001, 2016)  # 2000 has no lagged covariates; 2017 on unknown
     assert "Outcome years:  2001-2016" in res.summary()
 
 

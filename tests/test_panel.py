@@ -7,6 +7,7 @@ import pandas as pd
 from conftest import dyad
 
 from alliances.codebook import dyad_year_columns
+from alliances.config import DEFAULT_END
 
 
 def test_keys_unique_sorted_and_undirected(panel):
@@ -46,7 +47,7 @@ def test_dyads_are_pairs_of_members_with_a_common_day(panel, data_dir):
         assert set(zip(rows["ccode1"].astype(int), rows["ccode2"].astype(int))) == expected, year
     # past 2016 the 2016 members are carried forward, so every year has the same count
     n2016 = (panel["year"] == 2016).sum()
-    assert ((panel["year"] == 2022).sum()) == n2016
+    assert ((panel["year"] == DEFAULT_END).sum()) == n2016
 
 
 def test_never_coexisting_states_form_no_dyad(panel, data_dir):
@@ -69,7 +70,7 @@ def test_never_coexisting_states_form_no_dyad(panel, data_dir):
 def test_china_russia_starts_when_china_enters(panel):
     cr = dyad(panel, 365, 710)
     assert cr.index.min() == 1860  # COW: China enters 1860
-    assert cr.index.max() == 2022
+    assert cr.index.max() == DEFAULT_END
     assert (cr["dyad_first_year"] == 1860).all()
 
 

@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from conftest import dyad
 
+from alliances.config import DEFAULT_END
+
 REL = 1e-12
 COMPONENTS = ("milex", "milper", "irst", "pec", "tpop", "upop")
 MAJORS_END = 2016  # coverage of majors-2016.csv; spells open then are carried forward to the panel end
@@ -25,7 +27,7 @@ def nmc_value(nmc: pd.DataFrame, ccode: int, year: int, var: str = "cinc") -> fl
     return float(row[var].iloc[0])
 
 
-def majors_in(majors: pd.DataFrame, year: int, panel_end: int = 2022) -> set[int]:
+def majors_in(majors: pd.DataFrame, year: int, panel_end: int = DEFAULT_END) -> set[int]:
     """COW major powers in ``year``: a spell counts in every calendar year it touches; a spell
     running to the end of the file's coverage (31 Dec 2016) is carried forward."""
     end = majors["endyear"].where(majors["endyear"] < MAJORS_END, panel_end)
@@ -88,11 +90,12 @@ def test_missing_component_stays_missing(panel, nmc):
 
 
 def test_cinc_missing_not_zero_past_nmc_coverage(panel, nmc):
-    """NMC 7.0 ends in 2022, the panel's last year: no panel year lies past NMC today, and
-    if one ever does its CINC must be missing (rule ``missing``), never 0."""
+    """NMC 7.0 ends in 2022, before the panel's last year: CINC past it is missing (rule
+    ``missing``), never 0."""
     nmc_end = int(nmc["year"].max())
-    assert nmc_end == 2022 and int(panel["year"].max()) == 2022
+    assert nmc_end == 2022 and int(panel["year"].max()) == DEFAULT_END > nmc_end
     beyond = panel[panel["year"] > nmc_end]
+    assert len(beyond)
     for col in ("cinc1", "cinc2", "joint_cinc", "cap_ratio", "cap_share1", "cap_share2", "leader_share"):
         assert beyond[col].isna().all(), col
     assert not (panel["cinc1"] == 0).any() and not (panel["cinc2"] == 0).any()
@@ -128,7 +131,9 @@ def test_power_balance_on_every_row(panel, nmc):
     np.testing.assert_allclose(panel["cap_ratio"], np.log(np.maximum(c1, c2) / np.minimum(c1, c2)), rtol=REL)
     np.testing.assert_allclose(panel["joint_cinc"], c1 + c2, rtol=REL)
     np.testing.assert_allclose(panel["cap_share1"], c1 / (c1 + c2), rtol=REL)
-    np.testing.assert_allclose(panel["cap_share1"] + panel["cap_share2"], 1.0, rtol=REL)
+    known = np.isfinite(c1 + c2)
+    np.testing.assert_allclose((panel["cap_share1"] + panel["cap_share2"])[known], 1.0, rtol=REL)
+    assert panel.loc[panel["year"] > nmc["year"].max(), "cap_ratio"].isna().all()  # rule missing past NMC
 
 
 # ---------------------------------------------------------------- major powers
@@ -199,7 +204,8 @@ def test_leader_share_and_concentration_1950_by_hand(panel, nmc, majors):
 
 def test_leader_share_and_concentration_every_year(panel, nmc, majors):
     got = panel.groupby("year")[["gp_concentration", "leader_share"]].agg(["min", "max"])
-    for year in got.index:
+    assert got.loc[got.index > nmc["year"].max()].isna().all().all()  # missing past NMC, never filled
+    for year in got.index[got.index <= nmc["year"].max()]:
         con, leader = structure(nmc, majors, int(year))
         assert got.loc[year, ("gp_concentration", "min")] == pytest.approx(con, rel=REL, abs=1e-15), year
         assert got.loc[year, ("gp_concentration", "max")] == pytest.approx(con, rel=REL, abs=1e-15), year

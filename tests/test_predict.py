@@ -15,6 +15,7 @@ from alliances.analysis.predict import (
     scenario_effects,
     survival_curves,
 )
+from alliances.config import DEFAULT_END
 from alliances.errors import PanelError, ScenarioError
 from alliances.models import Spec, fit
 
@@ -98,7 +99,7 @@ def test_survival_starts_from_the_latest_observed_values(panel, fits):
         years_since_alliance=float(last["years_since_alliance"].iloc[0]) + np.arange(1, 4))
     p = fits["logit"].predict(frame).to_numpy()
     np.testing.assert_allclose(sv["survival"].to_numpy(), np.cumprod(1 - p), rtol=1e-12)
-    with pytest.raises(PanelError, match="not at risk of alliance_onset after 2022"):
+    with pytest.raises(PanelError, match=f"not at risk of alliance_onset after {DEFAULT_END}"):
         survival_curves(panel, fits, "2-200")  # NATO in force
     with pytest.raises(PanelError, match="sorted by dyad_id and year"):
         dyad_predictions(panel.iloc[::-1], fits, "365-710")

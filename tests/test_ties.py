@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from conftest import dyad
 
+from alliances.config import DEFAULT_END
 from alliances.outcomes.ties import OBLIGATIONS
 
 
@@ -19,7 +20,7 @@ def expected_levels(members: pd.DataFrame, a: int, b: int, years, *, peace: bool
         if set(g["member"]) != {a, b} or (peace and g["wartime"].max() == 1) or (bilat and g["bilat"].max() == 0):
             continue
         ga, gb = g[g["member"] == a].iloc[0], g[g["member"] == b].iloc[0]
-        end = lambda r: 2022 if r["yrexit"] == 0 else r["yrexit"]  # noqa: E731 - carried forward
+        end = lambda r: DEFAULT_END if r["yrexit"] == 0 else r["yrexit"]  # noqa: E731 - carried forward
         lo, hi = max(ga["yrent"], gb["yrent"]), min(end(ga), end(gb))
         ob = {o: max(ga[o], gb[o]) for o in OBLIGATIONS}
         lv = 3 if ob["defense"] or ob["offense"] else 2 if ob["consul"] else 1 if ob["neutral"] or ob["nonagg"] else 0

@@ -25,6 +25,8 @@ from alliances.codebook import (
     agreement_dyad_columns,
     dyad_year_columns,
 )
+from alliances.config import DEFAULT_END
+from alliances.covariates.arms import add_arms
 from alliances.covariates.events import add_user_events
 from alliances.covariates.exercises import add_exercises
 from alliances.covariates.geography import add_geography, capital_years
@@ -32,6 +34,7 @@ from alliances.covariates.power import add_power
 from alliances.covariates.regime import add_regime
 from alliances.covariates.similarity import add_similarity
 from alliances.covariates.threat import add_threat
+from alliances.covariates.unga import add_unga
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.panel import dyad_years, to_directed
 from alliances.errors import PanelError
@@ -39,6 +42,7 @@ from alliances.outcomes.census import agreement_table
 from alliances.outcomes.cow_alliance import add_cow_alliance
 from alliances.outcomes.onsets import add_onset_agreements, add_outcomes
 from alliances.outcomes.ties import add_ties, orient
+from alliances.outcomes.voting import add_voting_alignment
 
 Progress = Callable[[str], None]
 
@@ -59,7 +63,7 @@ class Build:
 
 def run(
     start: int = 1816,
-    end: int = 2022,
+    end: int = DEFAULT_END,
     directed: bool = False,
     data_dir: str | os.PathLike | None = None,
     paths: dict[str, str | os.PathLike] | None = None,
@@ -98,6 +102,10 @@ def run(
         panel = add_cow_alliance(panel, ctx)  # symmetric: added once per undirected dyad
         say("joint military exercises (MME)")
         panel = add_exercises(panel, ctx)  # symmetric: added once per undirected dyad
+        say("UN General Assembly ideal points and voting alignment")
+        panel = add_voting_alignment(add_unga(panel, ctx))  # percentiles rank each undirected dyad once
+        say("arms transfers (SIPRI TIV)")
+        panel = add_arms(panel, ctx)  # arms_tiv1/2 swap with the states in a directed panel
         if ctx.directed:
             say("directed dyads (both orders)")
             panel = to_directed(panel)
@@ -132,7 +140,7 @@ class SharedMetadata(dict):
         return self
 
 
-def build_panel(start: int = 1816, end: int = 2022, directed: bool = False,
+def build_panel(start: int = 1816, end: int = DEFAULT_END, directed: bool = False,
                 data_dir: str | os.PathLike | None = None, **kw) -> pd.DataFrame:
     """The dyad-year panel as a DataFrame; its metadata is in ``frame.attrs['alliances']``."""
     result = run(start=start, end=end, directed=directed, data_dir=data_dir, **kw)

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from alliances.analysis.report import DEFAULT_SEED
+from alliances.config import DEFAULT_END
 from alliances.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -109,7 +110,7 @@ def _parse_sources(values: list[str] | None) -> dict[str, Path]:
 @command
 def build(
     start: Annotated[int, typer.Option(help="first year")] = 1816,
-    end: Annotated[int, typer.Option(help="last year (years past a source's coverage follow its named rule)")] = 2022,
+    end: Annotated[int, typer.Option(help="last year (years past a source's coverage follow its named rule)")] = DEFAULT_END,
     directed: Annotated[bool, typer.Option("--directed", help="both orders of each dyad; row (A, B) carries A's pledges")] = False,
     data_dir: DataDir = None,
     out_dir: Annotated[Path, typer.Option("--out", help="output folder")] = Path("datasets"),
@@ -305,7 +306,7 @@ def replicate(
     data_dir: DataDir = None,
     datasets: Annotated[Path, typer.Option(help="where the built panel is written")] = Path("datasets"),
     start: Annotated[int, typer.Option(help="first year of the panel")] = 1816,
-    end: Annotated[int, typer.Option(help="last year of the panel")] = 2022,
+    end: Annotated[int, typer.Option(help="last year of the panel")] = DEFAULT_END,
     jobs: Annotated[int, typer.Option(min=1, help="Dask worker processes of the local cluster (1: run in-process)")] = 2,
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     sims: Annotated[Optional[int], typer.Option(help="simulation draws (default: the plan's)")] = None,

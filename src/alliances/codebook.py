@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from alliances.column import NULLABLE_INTS, Column, pair
 from alliances.covariates import (
+    arms,
     events,
     exercises,
     geography,
@@ -21,9 +22,10 @@ from alliances.covariates import (
     regime,
     similarity,
     threat,
+    unga,
 )
 from alliances.dyads import panel
-from alliances.outcomes import census, cow_alliance, onsets, ties
+from alliances.outcomes import census, cow_alliance, onsets, ties, voting
 
 __all__ = ["NULLABLE_INTS", "Column", "agreement_columns", "agreement_dyad_columns", "dyad_year_columns", "pair",
            "to_markdown"]
@@ -35,6 +37,8 @@ def dyad_year_columns() -> list[Column]:
     for module in (panel, ties, onsets, cow_alliance, power, geography, threat, regime, similarity, exercises):
         cols.extend(module.COLUMNS)
     cols.extend(exercises.ONSET_COLUMNS)
+    for module in (unga, voting, arms):
+        cols.extend(module.COLUMNS)
     cols.extend(events.COLUMNS)
     cols.extend(panel.TRAILING_COLUMNS)
     names = [c.name for c in cols]

@@ -1,4 +1,4 @@
-"""The one TOML reader for specifications, scenarios and plans."""
+"""The one TOML reader for specifications, scenarios and plans, and the package-wide defaults."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import tomllib
 from pathlib import Path
 
 from alliances.errors import AlliancesError
+
+#: The default last panel year: the year after the latest year any systematic source observes (UN
+#: final-passage ideal points, 2024), so a one-year-lagged model predicts it from observed values.
+DEFAULT_END = 2025
 
 
 def read_toml(path: str | os.PathLike, what: str, error: type[AlliancesError] = AlliancesError) -> dict:

@@ -254,15 +254,9 @@ def _probabilities(res: Results, X: pd.DataFrame, draws: int | None, seed: int) 
     return {_outcomes(res)[0]: sims}
 
 
-def _atop_unknown(panel: pd.DataFrame) -> np.ndarray:
-    ext = panel["extended_sources"].astype(str)
-    return ext.str.contains("atop_members", regex=False).to_numpy()
-
-
 def _group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: str) -> pd.DataFrame:
     """Per year: sorted predicted probabilities and onset rates of at-risk dyads (all, great powers)."""
-    observed = panel[outcome].to_numpy(dtype=float)
-    observed = np.where(_atop_unknown(panel), np.nan, observed)
+    observed = panel[outcome].to_numpy(dtype=float)  # missing where the outcome's source has no record
     frame = pd.DataFrame({"year": panel["year"].to_numpy(), "p": p, "obs": observed,
                           "gp": panel["great_power_dyad"].to_numpy() == 1})[keep & ~np.isnan(p)]
     return frame
@@ -343,7 +337,7 @@ def dyad_predictions(
                 "ccode1": a, "ccode2": b, "year": sub["year"].to_numpy(), "model": label,
                 "estimator": res.estimator, "outcome": outcome, "scenario": scenario.name if scenario else "observed",
                 "at_risk": risk_all[pos], "observed_tie": sub["tie"].astype(str).to_numpy(),
-                "observed_onset": np.where(_atop_unknown(sub), np.nan, sub[outcome].to_numpy(dtype=float)),
+                "observed_onset": sub[outcome].to_numpy(dtype=float),
                 "extended_sources": sub["extended_sources"].astype(str).to_numpy(),
                 "x_carried": X["x_carried"].to_numpy(),
                 "p": p, "p_lo": lo, "p_hi": hi,

@@ -35,7 +35,7 @@ from alliances.analysis.report import (
     write_tables,
     write_text_atomic,
 )
-from alliances.config import read_toml
+from alliances.config import DEFAULT_END, read_toml
 from alliances.errors import AlliancesError
 from alliances.models.results import STAR_LEGEND
 
@@ -283,7 +283,7 @@ def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler:
 
 # -- the whole replication ---------------------------------------------------------------
 def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="analyses/replicate.toml",
-                    data_dir=None, datasets_dir="datasets", start: int = 1816, end: int = 2022, jobs: int = 2,
+                    data_dir=None, datasets_dir="datasets", start: int = 1816, end: int = DEFAULT_END, jobs: int = 2,
                     scheduler: str | None = None, sims: int | None = None, figures: bool = True,
                     progress: Progress | None = None) -> dict:
     from threadpoolctl import threadpool_limits

@@ -66,6 +66,10 @@ def outcome_words(outcome: str) -> str:
     """``alliance_onset_peace`` -> ``peacetime alliance onset``."""
     if outcome == "cow_defense_onset":
         return "COW defence pact onset"
+    if outcome.startswith("unga_onset"):
+        return "onset of alignment in UN voting" + (" (final-passage votes)" if outcome.endswith("_fp") else "")
+    if outcome == "mme_onset":
+        return "joint-exercise onset"
     kind, _, rest = outcome.partition("_")
     what = {"tie": "security tie"}.get(kind, kind)
     prefix = "peacetime " if outcome.endswith("_peace") else "bilateral " if outcome.endswith("_bilat") else ""

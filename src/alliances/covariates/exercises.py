@@ -41,16 +41,14 @@ Rules (all applied by :func:`participants` and :func:`exercise_dyad_years`):
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from alliances.column import Column
 from alliances.errors import SourceError
+from alliances.sources.names import name_table, normalise_name
 from alliances.sources.registry import coverage
 
 CITATION = (
@@ -71,8 +69,6 @@ FLAGS = {**DOMAINS, **FOCUS}
 UNNAMED_KINDS = frozenset({"unspecified", "organisation", "region"})
 
 _STATE_COLUMN = re.compile(r"state[a-z]{1,2}")
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
-_OPEN_START, _OPEN_END = -(10**6), 10**6
 _YEAR_BASE = 10_000  # key = (ccode1 * 1000 + ccode2) * _YEAR_BASE + year
 
 _EXT = f"missing (NA) outside the MME coverage {_FIRST}-{_LAST} (no data, not zero); 0 = no joint exercise in a covered year"
@@ -122,50 +118,14 @@ ONSET_COLUMNS: list[Column] = [
 ]
 
 
-def normalise_name(name: object) -> str:
-    """The lookup key of a participant name: NFKC, ``'`` for typographic apostrophes,
-    whitespace collapsed and stripped, case folded. Whole numbers (a ``-9`` read as a
-    number) become their digits."""
-    if isinstance(name, (float, np.floating)) and float(name).is_integer():
-        name = int(name)
-    text = unicodedata.normalize("NFKC", str(name)).translate(_APOSTROPHES)
-    return " ".join(text.split()).casefold()
-
-
-@functools.lru_cache(maxsize=1)
 def country_codes() -> pd.DataFrame:
-    """``data/mme_country_codes.csv`` with a ``key`` column and open year bounds filled.
-
-    Raises ValueError if one key has overlapping year windows or is also a non-state."""
-    with resources.files("alliances").joinpath("data/mme_country_codes.csv").open(encoding="utf-8") as fh:
-        table = pd.read_csv(fh, dtype={"name": str, "note": str}, keep_default_na=False,
-                            converters={"first_year": _year_or_blank, "last_year": _year_or_blank})
-    table["ccode"] = table["ccode"].astype("int16")
-    table["key"] = table["name"].map(normalise_name)
-    table["lo"] = table["first_year"].fillna(_OPEN_START).astype("int64")
-    table["hi"] = table["last_year"].fillna(_OPEN_END).astype("int64")
-    table = table.sort_values(["key", "lo"], ignore_index=True)
-    same = table["key"].eq(table["key"].shift())
-    overlap = same & (table["lo"] <= table["hi"].shift())
-    if overlap.any():
-        raise SourceError(f"mme_country_codes.csv: overlapping year windows for {table.loc[overlap, 'name'].tolist()}")
-    both = set(table["key"]) & set(non_states()["key"])
-    if both:
-        raise SourceError(f"mme_country_codes.csv and mme_non_states.csv both list {sorted(both)}")
-    return table
+    """``data/mme_country_codes.csv`` with a ``key`` column and open year bounds filled (:mod:`alliances.sources.names`)."""
+    return name_table("mme").codes
 
 
-@functools.lru_cache(maxsize=1)
 def non_states() -> pd.DataFrame:
     """``data/mme_non_states.csv`` (name, kind, note) with a ``key`` column."""
-    with resources.files("alliances").joinpath("data/mme_non_states.csv").open(encoding="utf-8") as fh:
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    table["key"] = table["name"].map(normalise_name)
-    return table
-
-
-def _year_or_blank(text: str) -> float:
-    return float(text) if text.strip() else np.nan
+    return name_table("mme").non_states
 
 
 def _lower(mme: pd.DataFrame) -> pd.DataFrame:

@@ -33,8 +33,11 @@ COLUMNS = [
     Column("contig_land", "int8", "1 if conttype == 1 (land or river border)", sources=("contiguity",),
            extension=CONT_EXT),
     Column("capdist_km", "float64", "great-circle (haversine, Earth radius 6371.0088 km) distance between the "
-           "capitals in force at the end of the year", unit="km", sources=("capitals",)),
-    Column("log_capdist", "float64", "log(1 + capdist_km)", unit="log km", sources=("capitals",)),
+           "capitals in force at the end of the year", unit="km", sources=("capitals",),
+           extension=f"capitals in force at the end of coverage ({coverage('capitals')[1]}) carried forward; rows flagged "
+                     "in extended_sources"),
+    Column("log_capdist", "float64", "log(1 + capdist_km)", unit="log km", sources=("capitals",),
+           extension="as capdist_km"),
     Column("mindist_km", "float64", "minimum distance between the two states' territories (CShapes 2.0), 0 where "
            "their CShapes borders touch (CShapes and COW contiguity differ in dates and definitions: 428 COW "
            "land-contiguous dyad-years have a positive distance); missing outside "
@@ -77,6 +80,9 @@ def capital_years(ctx: BuildContext) -> pd.DataFrame:
     """(ccode, year, lat, lng) of the capital in force at the end of each year."""
     cap = ctx.source("capitals").frame
     first, last = _years_of(cap["stdate"]), _years_of(cap["enddate"])
+    # capitals in force at the end of the file's coverage stay the capitals after it (rule carry_forward)
+    end = ctx.extend("capitals", CARRY_FORWARD, note="capitals in force at the end of coverage persist")
+    last = np.where(last >= end, max(end, ctx.end), last)
     idx, years = expand_years(np.maximum(first, ctx.start).astype(int), np.minimum(last, ctx.end).astype(int))
     out = pd.DataFrame({
         "ccode": cap["ccode"].to_numpy()[idx], "year": years,

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alliances.config import DEFAULT_END
 from alliances.dyads.keys import expand_years
 from alliances.errors import UsageError
 from alliances.sources import Loaded, SourceWarning, load, resolve_data_dirs
@@ -35,7 +36,7 @@ RULE_TEXT = {
 @dataclass
 class BuildContext:
     start: int = 1816
-    end: int = 2022
+    end: int = DEFAULT_END
     directed: bool = False
     data_dir: Path | None = None
     data_dirs: list[Path] = field(default_factory=list)

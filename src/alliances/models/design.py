@@ -360,6 +360,17 @@ def build_design(panel: pd.DataFrame, spec: Spec, *, kind: str = "binary", inter
     # Unknown outcomes (past the outcome source's coverage) are missing, never non-events.
     outcomes = {c: df[c].to_numpy(dtype=float) for c in outcome_cols}
     unknown = mask & np.any([np.isnan(v) for v in outcomes.values()], axis=0)
+    observed = year[mask & ~unknown]
+    # Inside the outcome's observed years, an unknown outcome is a row its source could not code
+    # (a state without a UN estimate, a year without recorded votes): left out, with a note.
+    # Unknown years before or after them are the source's coverage ending: refused or dropped below.
+    inside = unknown & (year >= observed.min()) & (year <= observed.max()) if observed.size else unknown & False
+    if inside.any():
+        msg = (f"{' / '.join(outcome_cols)} is unknown for {int(inside.sum()):,} risk-set rows inside its observed "
+               f"years (in {_year_ranges(year[inside])}): rows the outcome's source could not code, left out")
+        notes.append(msg)
+        mask &= ~inside
+        unknown &= ~inside
     if unknown.any():
         where = _year_ranges(year[unknown])
         what = " / ".join(outcome_cols)

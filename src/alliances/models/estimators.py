@@ -531,7 +531,22 @@ def design_for(panel: pd.DataFrame, spec: Spec, estimator: str) -> Design:
 def fit_design(design: Design, spec: Spec, estimator: str, panel_sha256: str | None = None) -> Results:
     """Fit ``estimator`` on a design already built (e.g. a training window of one)."""
     estimator_info(estimator)
-    return ESTIMATORS[estimator](design, spec, panel_sha256)
+    return _checked_variance(ESTIMATORS[estimator](design, spec, panel_sha256))
+
+
+def _checked_variance(res: Results) -> Results:
+    """Refuse a fit whose covariance has a negative or non-finite variance: the information matrix is
+    not positive definite at the estimate (quasi-complete separation, often by the time controls on
+    a short sample), so its standard errors and simulations would be meaningless."""
+    diag = np.diag(np.asarray(res.cov_, dtype=float))
+    bad = ~np.isfinite(diag) | (diag < 0)
+    if bad.any():
+        names = [n for n, b in zip(res.param_names, bad) if b]
+        raise ModelError(f"{res.estimator}: the variance of {', '.join(names[:5])}{' ...' if len(names) > 5 else ''} is "
+                         "negative or not finite at the estimate: the information matrix is not positive definite "
+                         "(quasi-complete separation or near-collinearity in this sample). Lengthen the sample, drop "
+                         "or simplify terms (time_controls = 'none'), or use estimator = 'firth'.")
+    return res
 
 
 def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:

@@ -41,6 +41,8 @@ OUTCOMES: dict[str, str | None] = {
     **{f"{k}_new{v}": None for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "cow_defense",
     "mme_onset": "mme_active",
+    "unga_onset": "unga_aligned",  # alignment in UN voting (alliances.outcomes.voting), all votes
+    "unga_onset_fp": "unga_aligned_fp",  # ... final-passage votes
 }
 
 #: onset outcome -> duration column used for the time controls (years since last tie).
@@ -49,6 +51,8 @@ DURATION: dict[str, str] = {
     **{f"{k}_new{v}": f"{_DURATION[k]}{v}" for v in VARIANTS for k in ("alliance", "alignment")},
     "cow_defense_onset": "years_since_cow_defense",
     "mme_onset": "mme_duration",
+    "unga_onset": "unga_duration",
+    "unga_onset_fp": "unga_duration_fp",
 }
 
 RISK_SETS = ("auto", "not_tied_last_year", "all")

@@ -30,6 +30,7 @@ import pandas as pd
 
 from alliances.errors import SourceError, UsageError
 from alliances.sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
+from alliances.sources.locate import sha256_folder
 
 #: source key -> where `alliances fetch` downloads it (declared on each registry entry)
 FETCHABLE: dict[str, Fetchable] = {k: s.download for k, s in REGISTRY.items() if s.download is not None}
@@ -69,6 +70,16 @@ def _download(item: Fetchable, folder: Path, progress: bool) -> Path:
         return Path(registry.fetch(fname, downloader=downloader))
     except Exception as exc:  # noqa: BLE001 - network errors, HTTP errors and hash mismatches alike
         raise SourceError(f"fetching '{item.key}' from {item.url} failed: {exc}") from exc
+
+
+def _download_folder(item: Fetchable, tmp: Path, progress: bool) -> Path:
+    """Download each of a folder source's files (``item.files`` into ``item.url``'s ``{file}``) into one folder."""
+    folder = tmp / "staged" / item.target
+    folder.mkdir(parents=True)
+    for name in item.files:
+        part = Fetchable(item.key, item.url.format(file=name), name)
+        shutil.copyfile(_download(part, tmp / "download", progress), folder / name)
+    return folder
 
 
 def rda_to_csv(rda: Path, target: Path, item: Fetchable) -> None:
@@ -117,8 +128,12 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
     for key in keys:
         item = registry[key]
         with tempfile.TemporaryDirectory(dir=dest, prefix=".fetch-") as tmp:
-            raw = _download(item, Path(tmp) / "download", progress)
-            digest = sha256_file(raw)
+            if item.files:  # a folder source: every file, then the folder's digest
+                raw = _download_folder(item, Path(tmp), progress)
+                digest = sha256_folder(raw, REGISTRY[key].folder_pattern)
+            else:
+                raw = _download(item, Path(tmp) / "download", progress)
+                digest = sha256_file(raw)
             known = ledger.get(key, {}).get("download_sha256")
             if known and known != digest and not update:
                 raise SourceError(f"'{key}' from {item.url} changed: SHA-256 {digest} differs from {known} recorded "
@@ -126,7 +141,9 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
                                   "accept the new release")
             staged = Path(tmp) / item.target
             staged.parent.mkdir(parents=True, exist_ok=True)
-            if item.is_rda:
+            if item.files:
+                staged = raw
+            elif item.is_rda:
                 rda_to_csv(raw, staged, item)
             elif item.member:
                 try:
@@ -147,6 +164,8 @@ def fetch(keys: list[str] | None = None, dest: str | os.PathLike | None = None, 
                 raise SourceError(f"the file fetched for '{key}' from {item.url} is not usable: "
                                   f"{str(exc).replace(str(staged), item.target)}") from exc
             (dest / item.target).parent.mkdir(parents=True, exist_ok=True)
+            if staged.is_dir() and (dest / item.target).is_dir():  # a folder cannot replace a folder in one rename
+                os.replace(dest / item.target, Path(tmp) / "previous")
             os.replace(staged, dest / item.target)  # only a validated file reaches the cache
         record = {"source": key, "url": item.url, "file": item.target, "download_sha256": digest,
                   "sha256": checked.sha256, "version": item.version or checked.version,

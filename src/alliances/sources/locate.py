@@ -65,6 +65,7 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
 
 
 def sha256_file(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -72,12 +73,34 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def folder_files(path: Path, pattern: str) -> list[Path]:
+    """The files of a folder source (``Source.folder_pattern``), sorted by name."""
+    return sorted((p for p in Path(path).glob(pattern) if p.is_file()), key=lambda p: p.name)
+
+
+def sha256_folder(path: Path, pattern: str) -> str:
+    """SHA-256 of a folder source: of one ``name<TAB>sha256`` line per matching file, sorted by
+    name, so the digest changes when any file is added, removed, renamed or edited."""
+    lines = "".join(f"{p.name}\t{sha256_file(p)}\n" for p in folder_files(path, pattern))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def sha256_source(path: Path, source: Source) -> str:
+    """The version hash of a source's file, or of its folder for a folder source."""
+    return sha256_folder(path, source.folder_pattern) if source.folder_pattern else sha256_file(path)
+
+
+def present(path: Path, source: Source) -> bool:
+    """Whether ``path`` is the kind of thing the source is read from: a file, or a folder."""
+    return path.is_dir() if source.folder_pattern else path.is_file()
+
+
 def find_file(source: Source, data_dirs: Path | list[Path]) -> Path:
     dirs = [data_dirs] if isinstance(data_dirs, (str, Path)) else list(data_dirs)
     for folder in dirs:
         for name in source.names:
             candidate = Path(folder) / name
-            if candidate.is_file():
+            if present(candidate, source):
                 return candidate
     raise SourceNotFound(
         f"source '{source.key}' ({source.title}) not found in {', '.join(map(str, dirs))}: looked for "

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from alliances.errors import SourceError, SourceNotFound
-from alliances.sources.locate import find_file, resolve_data_dirs, sha256_file
+from alliances.sources.formats import READERS
+from alliances.sources.locate import (
+    find_file,
+    present,
+    resolve_data_dirs,
+    sha256_source,
+)
 from alliances.sources.registry import LATEST_YEAR, REGISTRY, Source
 
 
@@ -42,6 +48,8 @@ class Loaded:
     frame: pd.DataFrame
     content_sha256: str = ""
     coverage_rule: str = ""
+    # each row's place in the file(s) for sources read by :mod:`.formats` (None: CSV line = row + 2 before sorting)
+    where: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def provenance(self) -> dict:
         return {
@@ -160,71 +168,75 @@ def _date_part(value: object) -> str:
     return str(value)
 
 
-def _line(frame: pd.DataFrame, mask: np.ndarray | pd.Series) -> tuple[int, int]:
-    """(first file line, count) of the rows flagged by ``mask``; line 1 is the header.
+def _line(frame: pd.DataFrame, mask: np.ndarray | pd.Series, where: np.ndarray | None = None) -> tuple[int, str, int]:
+    """(first flagged row, its place in the file, count) of the rows flagged by ``mask``.
 
-    Frames are validated before they are sorted, so row i is file line i + 2 (blank lines,
-    which the parser skips, would shift this)."""
+    Frames are validated before they are sorted, so in a CSV file row i is line i + 2 (line 1
+    is the header; blank lines, which the parser skips, would shift this); readers of other
+    layouts give each row's place in ``where``."""
     flags = np.asarray(mask, dtype=bool)
-    return int(np.flatnonzero(flags)[0]) + 2, int(flags.sum())
+    row = int(np.flatnonzero(flags)[0])
+    return row, (f"line {row + 2}" if where is None else str(where[row])), int(flags.sum())
 
 
-def validate(frame: pd.DataFrame, path: Path, source: Source) -> None:
-    """Apply the source's declared rules; raise SourceError naming file, line, column and value."""
+def validate(frame: pd.DataFrame, path: Path, source: Source, where: np.ndarray | None = None) -> None:
+    """Apply the source's declared rules; raise SourceError naming file, line, column and value.
+
+    ``where`` gives each row's place for sources that are not one CSV table (:mod:`.formats`)."""
     for col in source.required:
         empty = frame[col].isna()
         if empty.any():
-            line, n = _line(frame, empty)
-            raise SourceError(f"{path}: column '{col}' is empty on line {line} ({n} empty in all); "
+            row, at, n = _line(frame, empty, where)
+            raise SourceError(f"{path}: column '{col}' is empty on {at} ({n} empty in all); "
                               "the file may be truncated or damaged - download it again")
     numeric = {}
     for col in source.int_columns + tuple(c for c in source.bounds if c not in source.int_columns):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna() & frame[col].notna()
         if bad.any():
-            line, n = _line(frame, bad)
-            raise SourceError(f"{path}: column '{col}' must be numeric; line {line} holds "
-                              f"{_show(frame[col].iloc[line - 2])} ({n} such value(s))")
+            row, at, n = _line(frame, bad, where)
+            raise SourceError(f"{path}: column '{col}' must be numeric; {at} holds "
+                              f"{_show(frame[col].iloc[row])} ({n} such value(s))")
         numeric[col] = values
     for col in source.int_columns:
         values = numeric[col]
         frac = values.notna() & (values % 1 != 0)
         if frac.any():
-            line, n = _line(frame, frac)
-            raise SourceError(f"{path}: column '{col}' must hold whole numbers; line {line} holds "
-                              f"{_show(values.iloc[line - 2])} ({n} such value(s))")
+            row, at, n = _line(frame, frac, where)
+            raise SourceError(f"{path}: column '{col}' must hold whole numbers; {at} holds "
+                              f"{_show(values.iloc[row])} ({n} such value(s))")
     lo, hi = source.year_bounds[0], min(source.year_bounds[1], LATEST_YEAR)
     for col in source.year_columns:
         years = numeric[col]
         # ATOP codes "still in force" as yrexit 0; COW codes ongoing spells as -9 in some releases.
         bad = (years > 0) & ((years < lo) | (years > hi))
         if bad.any():
-            line, n = _line(frame, bad)
-            raise SourceError(f"{path}: column '{col}' holds year {years.iloc[line - 2]:.0f} on line {line}, "
+            row, at, n = _line(frame, bad, where)
+            raise SourceError(f"{path}: column '{col}' holds year {years.iloc[row]:.0f} on {at}, "
                               f"outside the plausible span {lo}-{hi} for {source.title} ({n} such value(s))")
     for col, (low, high) in source.bounds.items():
         values = numeric[col]
         bad = values.notna() & ((values < low) | (values > high))
         if bad.any():
-            line, n = _line(frame, bad)
-            raise SourceError(f"{path}: column '{col}' holds {_show(values.iloc[line - 2])} on line {line}, outside "
+            row, at, n = _line(frame, bad, where)
+            raise SourceError(f"{path}: column '{col}' holds {_show(values.iloc[row])} on {at}, outside "
                               f"its range {low}-{high} ({n} such value(s))")
     for start, end in source.order:
         first, last = _date_key(frame, start, end=False), _date_key(frame, end, end=True)
         bad = (last > 0) & (first > 0) & (last < first)
         if bad.any():
-            line, n = _line(frame, bad)
-            row = frame.iloc[line - 2]
-            raise SourceError(f"{path}: line {line} ends before it starts: {'/'.join(end)} = "
+            row, at, n = _line(frame, bad, where)
+            row = frame.iloc[row]
+            raise SourceError(f"{path}: {at} ends before it starts: {'/'.join(end)} = "
                               f"{'/'.join(_date_part(row[c]) for c in end)} is before {'/'.join(start)} = "
                               f"{'/'.join(_date_part(row[c]) for c in start)} ({n} such row(s))")
     if source.row_key:
         dupes = frame.duplicated(list(source.row_key), keep=False)
         if dupes.any():
-            line, n = _line(frame, dupes)
-            row = frame.iloc[line - 2]
+            row, at, n = _line(frame, dupes, where)
+            row = frame.iloc[row]
             key = ", ".join(f"{c}={row[c]}" for c in source.row_key)
-            raise SourceError(f"{path}: {n} rows share a key ({', '.join(source.row_key)}), first on line {line} "
+            raise SourceError(f"{path}: {n} rows share a key ({', '.join(source.row_key)}), first on {at} "
                               f"({key}); each key may appear once - remove the duplicated rows")
 
 
@@ -275,6 +287,15 @@ def content_sha256(frame: pd.DataFrame, source: Source) -> str:
     return digest.hexdigest()
 
 
+def read_source(path: Path, source: Source) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The declared columns of a source file (or folder) as read, before validation and sorting, and
+    each row's place for readers other than CSV (:mod:`.formats`; None: CSV line = row + 2)."""
+    if source.reader == "csv":
+        return _read_csv(path, source), None
+    parsed = READERS[source.reader](path, source)
+    return parsed.frame, parsed.where
+
+
 def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
          path: str | os.PathLike | None = None) -> Loaded:
     """Find, hash, read and validate one source; rows come back sorted by the source's key.
@@ -285,21 +306,24 @@ def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
     source = REGISTRY[key]
     dirs = data_dir if isinstance(data_dir, list) else resolve_data_dirs(data_dir)
     file = Path(path) if path is not None else find_file(source, dirs)
-    if not file.is_file():
-        raise SourceNotFound(f"source '{key}': file {file} does not exist" +
-                             (" (it is a folder)" if file.is_dir() else ""))
+    if not present(file, source):
+        kind = "folder" if source.folder_pattern else "file"
+        raise SourceNotFound(f"source '{key}': {kind} {file} does not exist" +
+                             (" (it is a folder)" if file.is_dir() else " (it is a file)" if file.is_file() else ""))
     try:
-        digest = sha256_file(file)
+        digest = sha256_source(file, source)
     except OSError as exc:
         raise _unreadable(file, exc) from exc
-    frame = _read_csv(file, source)
+    frame, where = read_source(file, source)
     if frame.empty:
         raise SourceError(f"{file}: '{key}' file has a header but no rows")
     known = next((v for v in source.versions if v.sha256 == digest), None)
     if known is None:  # registered bytes passed these rules (tests/test_sources.py checks them again)
-        validate(frame, file, source)
+        validate(frame, file, source, where)
     if source.row_key:  # canonical row order: the panel never depends on the file's row order
-        frame = frame.sort_values(list(source.row_key), kind="stable", ignore_index=True)
+        order = frame.sort_values(list(source.row_key), kind="stable").index.to_numpy()
+        frame = frame.iloc[order].reset_index(drop=True)
+        where = where[order] if where is not None else None
     if known is not None and known.content:
         content = known.content
     else:
@@ -317,7 +341,7 @@ def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
             UnknownVersionWarning,
             stacklevel=2,
         )
-    return Loaded(source, file, digest, version, coverage, frame, content, rule)
+    return Loaded(source, file, digest, version, coverage, frame, content, rule, where)
 
 
 class UnknownVersionWarning(UserWarning):

@@ -39,6 +39,8 @@ class Fetchable:
     member: str | None = None  # file inside a zip archive
     sha256: str | None = None  # of the downloaded file (archive or CSV); None: recorded on first use
     version: str = ""
+    # a folder source: ``url`` holds ``{file}`` and each of these files is downloaded into ``target``
+    files: tuple[str, ...] = ()
 
     @property
     def is_rda(self) -> bool:
@@ -95,6 +97,11 @@ class Source:
     text_columns: tuple[str, ...] = ()
     # Where `alliances fetch` downloads it (None: no download route).
     download: Fetchable | None = field(default=None, hash=False, compare=False)
+    # How the file is parsed: "csv" (one table), "stata" (.dta) or "sipri" (a folder of SIPRI export
+    # tables); the last two are in :mod:`alliances.sources.formats`.
+    reader: str = "csv"
+    # A folder source: the pattern of its files (the version hash covers every matching file).
+    folder_pattern: str = ""
 
     @property
     def declared_coverage(self) -> tuple[int, int]:
@@ -119,6 +126,17 @@ FLAG = (0, 1)
 MME_FLAGS = ("cpx", "air", "land", "sea", "amphibious", "cyber", "warfighting", "peacekeeping", "humanitarian")
 MME_STATES = tuple(f"state{x}" for x in [*"abcdefghijklmnopqrstuvwxyz", *("a" + y for y in "abcdefghijklm")])
 MONTH, DAY = (1, 12), (1, 31)
+UNGA_IDEAL = ("idealpointall", "idealpointfp", "q5all", "q95all", "q5fp", "q95fp")
+# SIPRI's export tables of the bundled release: one file per supplier, by SIPRI's three-letter code
+SIPRI_SUPPLIERS = tuple("""
+    ALB ALG ANG ARG ARM ARU AST AUS BAH BAN BAS BEL BLR BOS BRA BRU BUL CAN CHA CHE CHI CMB COL COS CRO CUB
+    CYP CZE CZR DEN DOM DRC ECU EGY ERI EST ETH EU FIN FJI FRA FRG GAB GDR GEO GHA GRE GUA GUY HUN ICE IND
+    INS IRA IRE IRQ ISR ITA IVO JAP JOR KAZ KEN KON KOS KUW KYR LAT LEB LIT LUX LYA LYE MAL MEX MOL MOR MOZ
+    MTA MTG MWI NET NIC NIG NIR NOR NZ OMA PAK PAN PER PHI POL POR QAT ROM RUS SA SAU SEN SER SEY SIN SLK SLO
+    SPA SRI SUD SWE SWI SYR TAI THA TUR UAE UGA UK UKR UNO URU USA USR UZB VEN VN VNS XAM XSF XXS YEN YES YUG
+    ZAM ZIM
+""".split())
+SIPRI_FILE = "TIV-Export-{code}-1950-2021.csv"
 MONTH_OR_0, DAY_OR_0 = (0, 12), (0, 31)  # ATOP codes an unknown or "still in force" month/day as 0
 
 REGISTRY: dict[str, Source] = {
@@ -437,6 +455,57 @@ REGISTRY: dict[str, Source] = {
             order=((("s.year",), ("e.year",)),),
             # participant columns are names; one holding only "-9" must stay text
             text_columns=("mmeid", *MME_STATES),
+        ),
+        Source(
+            key="unga",
+            # Voeten's release is on Harvard Dataverse (doi:10.7910/DVN/LEJUQZ), whose file links are not stable
+            # names; the same bytes are fetched from a public repository at a pinned commit, hash pinned.
+            download=Fetchable("unga", "https://github.com/lucasbuildsapps/Masterthesis/raw/00de4ce/IdealpointsJuly2025.dta",
+                "unga/idealpoints-2025-07.dta",
+                sha256="fea7fa9414e3643586dbdf95baa1100ceb418e56684d79d801a146cad79443ce", version="2025-07"),
+            title="UN General Assembly ideal points (Bailey, Strezhnev and Voeten)",
+            names=("unga/idealpoints-2025-07.dta", "IdealpointsJuly2025.dta", "unga/IdealpointsJuly2025.dta"),
+            reader="stata",
+            columns=("ccode", "year", "idealpointall", "idealpointfp", "nvotesall", "nvotesfp", "q5all", "q95all",
+                     "q5fp", "q95fp"),
+            int_columns=("ccode", "year"),
+            required=("ccode", "year"),
+            citation="Bailey, Michael A., Anton Strezhnev and Erik Voeten. 2017. Estimating Dynamic State Preferences "
+            "from United Nations Voting Data. Journal of Conflict Resolution 61(2): 430-456. Data: Voeten, Erik, "
+            "Anton Strezhnev and Michael Bailey. 2009. United Nations General Assembly Voting Data. Harvard "
+            "Dataverse, doi:10.7910/DVN/LEJUQZ (ideal points, release of 28 July 2025; votes from the UNGA-DM "
+            "database, Fjelstul, Hug and Kilby 2025).",
+            versions=(Version("2025-07", "fea7fa9414e3643586dbdf95baa1100ceb418e56684d79d801a146cad79443ce", (1946, 2024),
+                              content="503eeff34c9839a931edb13e707759daed653f85e6ca61998b8927f3dccc9c01"),),
+            year_columns=("year",),
+            year_bounds=(1946, LATEST_YEAR),
+            coverage_columns=("year",),
+            row_key=("ccode", "year"),
+            # ideal points lie within a few units of 0 on the Bailey-Strezhnev-Voeten scale
+            bounds={**{c: (-10, 10) for c in UNGA_IDEAL}, "nvotesall": (0, np.inf), "nvotesfp": (0, np.inf)},
+            code_columns=("ccode",),
+        ),
+        Source(
+            key="sipri",
+            download=Fetchable("sipri", "https://github.com/360-info/report-arms-trade/raw/b850d1e/data/trademap-raw/{file}",
+                "arms/sipri-tiv-1950-2021", version="2022-07-28",
+                files=tuple(SIPRI_FILE.format(code=c) for c in SIPRI_SUPPLIERS)),
+            title="SIPRI Arms Transfers Database, trend-indicator values (export tables by supplier)",
+            names=("arms/sipri-tiv-1950-2021", "sipri-tiv-1950-2021"),
+            reader="sipri",
+            folder_pattern="TIV-Export-*.csv",
+            columns=("supplier", "recipient", "year", "tiv"),
+            int_columns=("year",),
+            required=("supplier", "recipient", "year", "tiv"),
+            citation="Stockholm International Peace Research Institute. SIPRI Arms Transfers Database: trend-indicator "
+            "values of deliveries of major conventional weapons, export tables by supplier, 1950-2021 (generated 28 "
+            "July 2022). https://www.sipri.org/databases/armstransfers",
+            versions=(Version("2022-07-28", "a08d45dc40efc434bce2f258044a77cb8e88ccc07a14ea455e01e06fdd59f674", (1950, 2021), content="b06f38b5be8ad144cf1ce91db019f64ec2ab70d622e15c112ab89b803f847d9b"),),
+            year_columns=("year",),
+            year_bounds=(1950, LATEST_YEAR),
+            coverage_columns=("year",),
+            row_key=("supplier", "recipient", "year"),
+            bounds={"tiv": (0, np.inf)},  # millions of TIV; 0 = a delivery under 0.5 million
         ),
     ]
 }

@@ -90,6 +90,8 @@ def mid_rank_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     values, groups = np.asarray(values, dtype="float64"), np.asarray(groups)
     out = np.full(len(values), np.nan)
     known = np.flatnonzero(~np.isnan(values))
+    if not len(known):
+        return out
     order = known[np.argsort(groups[known], kind="stable")]
     ordered = groups[order]
     bounds = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])

@@ -285,6 +285,50 @@ def test_duplicated_member_rows(tmp_path, data_dir):
     assert_refused(res, 3, "2 rows share a key (atopid, member, phase, yrent, moent, dayent), first on line 11", out=out)
 
 
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from alliances import atomic
+out = Path(sys.argv[1])
+with atomic.folder_lock(out):
+    staged = out / ".dyad_years.parquet.other-writer.tmp"  # another build's file, mid-write
+    staged.write_bytes(b"x")
+    print("holding", flush=True)
+    deadline = time.monotonic() + 10.0  # longer than the build takes to reach its writes
+    while staged.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survived = staged.exists()
+    staged.unlink(missing_ok=True)
+sys.exit(0 if survived else 1)
+"""
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path, data_dir):
+    """A build into a folder another writer holds waits for it, instead of removing the other's
+    staged files as stale (which ended the other with "No such file or directory"), then finishes."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(out)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    res = build(data_dir, out)
+    code = holder.wait(timeout=60)
+    holder.stdout.close()
+    assert code == 0, "the second build removed the first writer's staged file"
+    assert res.exit_code == 0, res.output
+    assert store.read_panel(out / "dyad_years.parquet", columns=["year"])["year"].max() == int(YEARS[-1])
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_a_held_folder_is_named_when_the_wait_ends(tmp_path, data_dir, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setattr(atomic, "LOCK_WAIT", 0.2)
+    with atomic.folder_lock(out):
+        res = build(data_dir, out)
+    assert_refused(res, 5, "another alliances build is writing there", out=out)
+
+
 def test_duplicated_state_year(tmp_path, data_dir):
     rows = lines(data_dir, NMC)
     out = tmp_path / "out"
@@ -296,7 +340,9 @@ def test_member_code_not_a_cow_state_is_named(tmp_path, data_dir):
     out = tmp_path / "out"
     res = build(with_file(tmp_path, data_dir, ATOP, _edit(data_dir, ATOP, 20, "member", 9999)), out)
     assert res.exit_code == 0, res.output
-    assert "column 'member' holds 1 code(s) that are not COW states: 9999" in res.output
+    # the code, its line in the file and the agreement (row 20 of the frame is line 22: atopid 1020)
+    assert "column 'member' holds 1 value(s) that are not COW state codes: 9999 (line 22, atopid=1020, phase=" \
+        in res.output, res.output
 
 
 def test_unknown_version_coverage_from_its_years(tmp_path, data_dir):

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alliances.errors import OutputError, os_error
+
+try:  # POSIX advisory locks; elsewhere concurrent writers are not detected
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+#: seconds a writer waits for another writer of the same folder before it gives up
+LOCK_WAIT = 600.0
 
 
 def _make_folder(folder: Path) -> None:
@@ -88,3 +97,36 @@ def remove_stale(folder: str | os.PathLike, names: list[str]) -> list[Path]:
             tmp.unlink(missing_ok=True)
             gone.append(tmp)
     return sorted(gone)
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike, wait: float | None = None) -> Iterator[None]:
+    """Hold the folder's writer lock (an advisory ``flock`` on the folder itself) while the block runs.
+
+    A second writer into the same folder (two ``alliances build --out DIR`` at once) waits for the
+    first to finish, up to :data:`LOCK_WAIT` seconds, instead of removing the first one's staged
+    files as stale; after that it stops with an :class:`OutputError` that says another build holds
+    the folder. No lock file is left behind, and the lock ends with the process, however it ends."""
+    folder = Path(folder)
+    _make_folder(folder)
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        raise os_error(exc, folder) from exc
+    try:
+        deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise OutputError(f"cannot write into {folder}: another alliances build is writing there now; "
+                                      "wait for it to finish, or build into another folder (--out)") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from alliances.atomic import atomic_path, commit, remove_stale, staged
+from alliances.atomic import atomic_path, commit, folder_lock, remove_stale, staged
 from alliances.build import Build, SharedMetadata
 from alliances.codebook import (
     NULLABLE_INTS,
@@ -107,8 +107,10 @@ def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[s
     paths = {name: out / TABLE_FILES[name] for name in tables}
     manifest = {"build_id": meta["build_id"], "package": meta["package"], "version": meta["version"],
                 "files": {name: {"file": TABLE_FILES[name], "rows": tables[name].num_rows} for name in tables}}
-    remove_stale(out, [*TABLE_FILES.values(), MANIFEST])
     with ExitStack() as stack:
+        # one writer at a time: another build's staged files are not stale while it runs
+        stack.enter_context(folder_lock(out))
+        remove_stale(out, [*TABLE_FILES.values(), MANIFEST])
         staged_paths = {name: stack.enter_context(staged(path)) for name, path in paths.items()}
         manifest_tmp = stack.enter_context(staged(out / MANIFEST))
         for name, table in tables.items():

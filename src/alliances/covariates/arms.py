@@ -74,7 +74,7 @@ def coded_transfers(loaded: Loaded) -> pd.DataFrame:
         no_code = row_state & (code < 0)
         if no_code.any():
             i = int(np.flatnonzero(no_code)[0])
-            raise SourceError(f"{loaded.path}: {_place(loaded, i)}: {side} {names[i]!r} has no COW code for "
+            raise SourceError(f"{loaded.path}: {loaded.place(i)}: {side} {names[i]!r} has no COW code for "
                               f"{frame['year'].iloc[i]} in alliances/data/sipri_country_codes.csv")
         codes[side] = code
     keep = (codes["supplier"] >= 0) & (codes["recipient"] >= 0) & (codes["supplier"] != codes["recipient"])
@@ -84,14 +84,10 @@ def coded_transfers(loaded: Loaded) -> pd.DataFrame:
     return out.groupby(["supplier", "recipient", "year"], as_index=False, sort=True)["tiv"].sum()
 
 
-def _place(loaded: Loaded, row: int) -> str:
-    return str(loaded.where[row]) if loaded.where is not None else f"row {row}"
-
-
 def _unknown(loaded: Loaded, side: str, names: np.ndarray, rows: np.ndarray, files: str) -> None:
     i = int(rows[0])
     others = len(set(names[rows])) - 1
-    raise SourceError(f"{loaded.path}: {_place(loaded, i)}: {side} {names[i]!r} is neither mapped to a COW code nor "
+    raise SourceError(f"{loaded.path}: {loaded.place(i)}: {side} {names[i]!r} is neither mapped to a COW code nor "
                       f"listed as a non-state in {files}" + (f"; {others} more unknown name(s)" if others else ""))
 
 

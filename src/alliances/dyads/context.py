@@ -80,6 +80,13 @@ class BuildContext:
         return [self.loaded[k].provenance() for k in sorted(self.loaded)]
 
 
+def _plain(value) -> str:
+    """A cell as written (whole floats without the .0)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def check_codes(loaded: Loaded, states: Loaded, first_year: int, last_year: int) -> list[str]:
     """Cross-check COW codes and completeness against the state system; return warnings' texts.
 
@@ -95,10 +102,15 @@ def check_codes(loaded: Loaded, states: Loaded, first_year: int, last_year: int)
         codes = pd.to_numeric(frame[col], errors="coerce")
         stray = codes.notna() & ~codes.isin(known)
         if stray.any():
-            found = sorted(set(codes[stray].astype(int)))
+            rows = np.flatnonzero(stray.to_numpy())
+            firsts = pd.Series(rows).groupby(codes.to_numpy()[rows].astype(int)).first()  # first row per code
+            key = [c for c in source.row_key if c != col]
+            named = [f"{code} ({loaded.place(int(i))}" + (", " + ", ".join(f"{c}={_plain(frame[c].iloc[int(i)])}"
+                                                                          for c in key) if key else "") + ")"
+                     for code, i in firsts.head(10).items()]
             messages.append(
-                f"{loaded.path}: column '{col}' holds {int(stray.sum())} code(s) that are not COW states: "
-                f"{', '.join(map(str, found[:10]))}{' ...' if len(found) > 10 else ''}; "
+                f"{loaded.path}: column '{col}' holds {int(stray.sum())} value(s) that are not COW state codes: "
+                f"{'; '.join(named)}{' ...' if len(firsts) > 10 else ''}; "
                 "those rows pair with no dyad - check the file or the code"
             )
     if source.complete:

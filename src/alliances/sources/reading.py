@@ -50,6 +50,14 @@ class Loaded:
     coverage_rule: str = ""
     # each row's place in the file(s) for sources read by :mod:`.formats` (None: CSV line = row + 2 before sorting)
     where: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # each row's position in the file before sorting (CSV line = position + 2)
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def place(self, row: int) -> str:
+        """Where row ``row`` of :attr:`frame` stands in the file: ``line N`` (or the reader's place)."""
+        if self.where is not None:
+            return str(self.where[row])
+        return f"line {int(self.rows[row]) + 2}" if self.rows is not None else f"row {row}"
 
     def provenance(self) -> dict:
         return {
@@ -324,6 +332,8 @@ def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
         order = frame.sort_values(list(source.row_key), kind="stable").index.to_numpy()
         frame = frame.iloc[order].reset_index(drop=True)
         where = where[order] if where is not None else None
+    else:
+        order = np.arange(len(frame))
     if known is not None and known.content:
         content = known.content
     else:
@@ -341,7 +351,7 @@ def load(key: str, data_dir: str | os.PathLike | list[Path] | None = None,
             UnknownVersionWarning,
             stacklevel=2,
         )
-    return Loaded(source, file, digest, version, coverage, frame, content, rule, where)
+    return Loaded(source, file, digest, version, coverage, frame, content, rule, where, order)
 
 
 class UnknownVersionWarning(UserWarning):

@@ -192,3 +192,30 @@ def test_validation_errors_name_the_url(server, tmp_path):
     with pytest.raises(SourceError, match=r"fetched for 'majors' from http://127.0.0.1:\d+/majors2016.csv is not "
                                           r"usable: majors2016.csv: not a valid 'majors' file"):
         fetch(["majors"], dest=tmp_path, progress=False, registry=registry(server.url))
+
+
+def test_fetch_a_folder_source_and_a_stata_file(server, tmp_path, data_dir):
+    """SIPRI's export tables come one file each into one folder, and are replaced whole on --update;
+    the UN ideal points are a Stata file. Both are checked by the builder's readers before caching."""
+    from alliances.sources import REGISTRY
+
+    folder = data_dir / "arms" / "sipri-tiv-1950-2021"
+    names = tuple(p.name for p in sorted(folder.glob("TIV-Export-*.csv")))
+    for name in names:
+        server.routes[f"/sipri/{name}"] = (folder / name).read_bytes()
+    server.routes["/unga.dta"] = (data_dir / "unga" / "idealpoints-2025-07.dta").read_bytes()
+    reg = {"sipri": Fetchable("sipri", f"{server.url}/sipri/{{file}}", "arms/sipri-tiv-1950-2021", files=names),
+           "unga": Fetchable("unga", f"{server.url}/unga.dta", "unga/idealpoints-2025-07.dta")}
+    dest = tmp_path / "cache"
+    records = {r["source"]: r for r in fetch(dest=dest, progress=False, registry=reg)}
+    assert records["sipri"]["version"] == REGISTRY["sipri"].versions[-1].version  # the bundled release, by its digest
+    assert records["sipri"]["sha256"] == REGISTRY["sipri"].versions[-1].sha256
+    assert records["unga"]["sha256"] == REGISTRY["unga"].versions[-1].sha256
+    assert sorted(p.name for p in (dest / "arms" / "sipri-tiv-1950-2021").iterdir()) == sorted(names)
+    # a changed table is refused, then accepted with --update, replacing the folder whole
+    server.routes[f"/sipri/{names[0]}"] = server.routes[f"/sipri/{names[0]}"].replace(b"2021,Total", b"2021,TOTAL")
+    with pytest.raises(SourceError, match="'sipri' from .* changed"):
+        fetch(["sipri"], dest=dest, progress=False, registry=reg)
+    fetch(["sipri"], dest=dest, progress=False, registry=reg, update=True)
+    assert b"TOTAL" in (dest / "arms" / "sipri-tiv-1950-2021" / names[0]).read_bytes()
+    assert not [p for p in dest.iterdir() if p.name.startswith(".fetch-")]

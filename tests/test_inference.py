@@ -148,3 +148,27 @@ def test_agreement_clustering_needs_an_attributed_outcome(panel):
     spec = Spec("alliance_new", COVS, years=(1946, 1990), cluster="dyad+agreement")
     with pytest.raises(ModelError, match="needs the agreement that produced each onset.*alliance_new has none"):
         fit(panel, spec, "logit")
+
+
+def test_unknown_outcomes_inside_the_sources_years_are_left_out_with_a_note(panel):
+    """Inside the UN source's years, rows it could not code (no votes recorded in 1964; states
+    without an estimate) are left out and counted in a note, while years past the source's
+    coverage (2025) are still refused."""
+    part = panel.loc[(panel["year"] >= 1958) & (panel["year"] <= 1972)]
+    spec = Spec("unga_onset", ("log_capdist", "contig_land"), years=(1960, 1970), time_controls="none")
+    res = fit(part, spec, "logit")
+    note = next(n for n in res.notes if "inside its observed years" in n)
+    # the risk set recomputed with pandas: last year's status (same dyad, year - 1) not aligned
+    d = part.sort_values(["ccode1", "ccode2", "year"])
+    prev = d.groupby(["ccode1", "ccode2"])["unga_aligned"].shift(1).astype(float).fillna(0)  # unknown: at risk
+    consecutive = d.groupby(["ccode1", "ccode2"])["year"].diff() == 1
+    at_risk = ~(consecutive & (prev == 1)) & d["year"].between(1960, 1970)
+    unknown = at_risk & d["unga_onset"].isna()
+    assert f"unknown for {int(unknown.sum()):,} risk-set rows" in note
+    assert not (at_risk & (d["year"] == 1964) & d["unga_onset"].notna()).any()  # no votes recorded in 1964
+    # the rows kept are the known outcomes less those with a missing (lagged) covariate, noted apart
+    dropped = next(n for n in res.notes if n.startswith("dropped"))
+    assert res.nobs + int(dropped.split()[1]) == int((at_risk & d["unga_onset"].notna()).sum())
+    late = panel.loc[panel["year"] >= 2020]
+    with pytest.raises(ModelError, match=r"unga_onset_fp is unknown \(missing\) in 2025 .*end before 2025"):
+        fit(late, Spec("unga_onset_fp", ("log_capdist",), years=(2021, 2025), time_controls="none"), "logit")

@@ -31,9 +31,20 @@ SOURCE = (f"Source: alliances {__version__}; ATOP member-level data, COW NMC 7.0
           "Thompson-Dreyer/TSS rivalries.")
 
 
-def _save(fig, out_dir: Path, name: str, bottom: float = 0.04) -> list[Path]:
+def source_for(outcome: str | None) -> str:
+    """The figure's source line: the panel's sources, and the UN ideal points when they make the outcome."""
+    if outcome is not None and outcome.startswith("unga_"):
+        return SOURCE[:-1] + "; UN General Assembly ideal points (Bailey, Strezhnev and Voeten 2017; July 2025)."
+    return SOURCE
+
+
+def _a(words: str) -> str:
+    return f"{'an' if words[:1].lower() in 'aeiou' else 'a'} {words}"
+
+
+def _save(fig, out_dir: Path, name: str, bottom: float = 0.04, source: str = SOURCE) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    fig.text(0.01, 0.01, SOURCE, fontsize=6.5, color="#555555", ha="left", va="bottom", wrap=True)
+    fig.text(0.01, 0.01, source, fontsize=6.5, color="#555555", ha="left", va="bottom", wrap=True)
     fig.tight_layout(rect=(0, bottom, 1, 1))
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
     with matplotlib.rc_context({"svg.hashsalt": "alliances"}):
@@ -94,12 +105,12 @@ def probability_over_time(pred: pd.DataFrame, out_dir: Path, outcome: str, names
         labels.append("ATOP carried forward (observed ties unknown)")
     axes[-1, 0].set_xlabel("year")
     fig.supylabel("probability of onset in the year", fontsize=9)
-    fig.suptitle(f"Predicted probability of a {outcome_words(outcome)}, {_dyad_label(sub, names)}\n"
+    fig.suptitle(f"Predicted probability of {_a(outcome_words(outcome))}, {_dyad_label(sub, names)}\n"
                  "lines: point predictions; bands: 95% simulation intervals; no line: not at risk or covariates "
                  "missing", fontsize=9.5)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False,
                bbox_to_anchor=(0.5, 0.035))
-    return _save(fig, out_dir, f"probability_{outcome}", bottom=0.085)
+    return _save(fig, out_dir, f"probability_{outcome}", bottom=0.085, source=source_for(outcome))
 
 
 def scenario_comparison(effects: pd.DataFrame, out_dir: Path, outcome: str, year: int | None = None,
@@ -134,7 +145,8 @@ def scenario_comparison(effects: pd.DataFrame, out_dir: Path, outcome: str, year
                  "points: first differences; bars: 95% simulation intervals", fontsize=9.5)
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=2, frameon=False)
-    return _save(fig, out_dir, f"scenarios_{outcome}", bottom=0.05 + 0.03 * ((len(models) + 1) // 2))
+    return _save(fig, out_dir, f"scenarios_{outcome}", bottom=0.05 + 0.03 * ((len(models) + 1) // 2),
+                 source=source_for(outcome))
 
 
 def survival_curve(surv: pd.DataFrame, out_dir: Path, names=None) -> list[Path]:
@@ -170,7 +182,7 @@ def versus_great_powers(pred: pd.DataFrame, dist: pd.DataFrame, out_dir: Path, m
     ax.set_title(f"{_dyad_label(sub, names)} against great-power dyads at risk of "
                  f"{outcome_words(d['outcome'].iloc[0])}\n({_model_words(model)})", fontsize=9.5)
     ax.legend(fontsize=7, loc="upper left")
-    return _save(fig, out_dir, f"versus_great_powers_{model}")
+    return _save(fig, out_dir, f"versus_great_powers_{model}", source=source_for(d["outcome"].iloc[0]))
 
 
 def all_figures(pred: pd.DataFrame, effects: pd.DataFrame | None, surv: pd.DataFrame | None,

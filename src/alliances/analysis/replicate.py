@@ -76,6 +76,45 @@ class Plan:
     validate_options: tuple[tuple[str, object], ...] = ()
     events: Path | None = None
     behaviour_specs: tuple[str, ...] = ()
+    alignment: AlignmentPlan | None = None
+
+
+@dataclass(frozen=True)
+class AlignmentPlan:
+    """The ``[alignment]`` section: the dyad's record beside reference pairs, the voting-alignment
+    model validated and predicted, and the behaviour-foretells-treaties comparisons."""
+
+    references: tuple[str, ...] = ()
+    voting_spec: str | None = None
+    voting_estimators: tuple[str, ...] = ("logit",)
+    foretell: tuple[tuple[str, str], ...] = ()  # (with behaviour, without) specification names
+    validate_estimators: tuple[str, ...] = ("logit",)
+    validate_options: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def validated(self) -> tuple[str, ...]:
+        """Specifications the section validates out of sample."""
+        names = ([self.voting_spec] if self.voting_spec else []) + [n for pair in self.foretell for n in pair]
+        return tuple(dict.fromkeys(names))
+
+
+def _alignment_plan(path: Path, raw: dict, names: set[str]) -> AlignmentPlan | None:
+    if not raw:
+        return None
+    foretell = []
+    for item in raw.get("foretell", []):
+        pair = tuple(str(item).split(":"))
+        if len(pair) != 2:
+            raise AlliancesError(f"{path}: [alignment] foretell entry {item!r} is not 'WITH:WITHOUT'")
+        foretell.append(pair)
+    for name in [raw.get("voting_spec"), *(n for pair in foretell for n in pair)]:
+        if name is not None and name not in names:
+            raise AlliancesError(f"{path}: [alignment] spec {name!r} is not among the [[specs]] entries")
+    return AlignmentPlan(
+        references=tuple(raw.get("references", [])), voting_spec=raw.get("voting_spec"),
+        voting_estimators=tuple(raw.get("voting_estimators", ["logit"])), foretell=tuple(foretell),
+        validate_estimators=tuple(raw.get("validate_estimators", ["logit"])),
+        validate_options=tuple(sorted((k, v) for k, v in raw.items() if k in ("first_origin", "step", "horizon"))))
 
 
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
@@ -111,6 +150,7 @@ def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
         validate_options=tuple(sorted((k, v) for k, v in val.items() if k in ("first_origin", "step", "horizon", "eras"))),
         events=_events_path(path, raw.get("events")),
         behaviour_specs=tuple(s for s in raw.get("behaviour", {}).get("specs", []) if s in names),
+        alignment=_alignment_plan(path, raw.get("alignment", {}), names),
     )
 
 
@@ -359,6 +399,15 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                                             **dict(plan.validate_options))
             except AlliancesError as exc:
                 pending = exc
+        aligned_pending = {}
+        if plan.alignment is not None:  # behind the main validation, on the same workers
+            for name in plan.alignment.validated:
+                try:
+                    aligned_pending[name] = submit_validation(
+                        runner, panel_path, specs[name], plan.alignment.validate_estimators, progress=say, eras=False,
+                        **dict(plan.alignment.validate_options))
+                except AlliancesError as exc:
+                    aligned_pending[name] = exc
         outcomes = runner.gather(submitted, say, fit_label)
 
         fits: dict[str, dict[str, Results]] = {}
@@ -407,6 +456,8 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             say(f"out-of-sample validation of {plan.validate_spec}")
             if not isinstance(pending, AlliancesError):
                 pending = collect_validation(pending, say)
+        aligned_pending = {n: v if isinstance(v, AlliancesError) else collect_validation(v, say)
+                           for n, v in aligned_pending.items()}
     # the workers are closed before the long scoring in this process: a scheduler starved of the
     # interpreter for seconds can miss the idle workers' heartbeats
     validation = None
@@ -421,6 +472,15 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
         except AlliancesError as exc:
             failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+    aligned_validations = {}
+    for name, v in aligned_pending.items():
+        try:
+            if isinstance(v, AlliancesError):
+                raise v
+            aligned_validations[name] = finish_validation(v, say)
+        except AlliancesError as exc:
+            failures.append({"spec": name, "estimator": "validate", "error": str(exc)})
+    del aligned_pending
     release_memory()  # the validation's frames were freed: give their pages back before the panel is read
     panel = read_panel(panel_path, columns=present_columns(panel_path, report_columns(plan, specs, fits)))
     sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))
@@ -442,6 +502,11 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
                                           plan.horizon, out / "china_russia", figures=figures)
     behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
+    if plan.alignment is not None:
+        say("alignment record, behaviour and treaties, voting-alignment predictions")
+        with threadpool_limits(limits=1):
+            behaviour += _alignment(panel, plan, fits, aligned_validations, failures, out, figures, sims)
+    del aligned_validations
     say("great-power agreement census")
     ctx = BuildContext(start=start, end=end, data_dir=data_dir)
     census = run_census(ctx)
@@ -460,12 +525,17 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
 def report_columns(plan: Plan, specs: dict, fits: dict) -> list[str]:
     """Panel columns the steps after the fits read: the predictions (the predicted
     specification's models), the behaviour comparison and the onsets' sources."""
+    from alliances.analysis.alignment import COLUMNS as ALIGNMENT
     from alliances.analysis.behaviour import COLUMNS as BEHAVIOUR
     from alliances.analysis.predict import prediction_columns
 
     outcomes = ["alliance_onset"] + ([specs[plan.predict_spec].outcome] if plan.predict_spec in specs else [])
+    voting = []
+    if plan.alignment is not None and plan.alignment.voting_spec:
+        voting = prediction_columns(list(fits.get(plan.alignment.voting_spec, {}).values()))
+        voting += ALIGNMENT
     return list(dict.fromkeys([*prediction_columns(list(fits.get(plan.predict_spec, {}).values())), *BEHAVIOUR,
-                               *outcomes, *(f"{o}_agreement" for o in outcomes)]))
+                               *outcomes, *(f"{o}_agreement" for o in outcomes), *voting]))
 
 
 def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: bool) -> list[str]:
@@ -489,13 +559,67 @@ def _behaviour(panel: pd.DataFrame, plan: Plan, fits: dict, out: Path, figures: 
     return report_lines(table, user, fits, label)
 
 
+def _alignment(panel: pd.DataFrame, plan: Plan, fits: dict, validations: dict, failures: list, out: Path,
+               figures: bool, sims: int | None) -> list[str]:
+    """The ``[alignment]`` section: record, foretell comparisons, voting model (tables, figures, report lines)."""
+    from alliances.analysis import alignment
+    from alliances.analysis.predict import check_simulable, parse_dyad, run_predictions
+    from alliances.analysis.validate import write_validation
+
+    section = plan.alignment
+    a, b = parse_dyad(plan.dyad, panel)
+    pairs = [(min(a, b), max(a, b)), *alignment.parse_pairs(list(section.references))]
+    table = alignment.record(panel, pairs)
+    spread = alignment.great_power_spread(panel)
+    focus = table["pair"].iloc[0]
+    write_tables({"alignment_record": table, "alignment_great_powers": spread}, out / "tables")
+    if figures:
+        alignment.figure(table, spread, out / "figures" / "alignment_record", focus)
+    lines = alignment.record_lines(table, spread, focus)
+    compared = {}
+    for with_b, without in section.foretell:
+        if with_b in validations and without in validations:
+            try:
+                compared[with_b] = alignment.compare_forecasts(validations[with_b].predictions,
+                                                               validations[without].predictions,
+                                                               section.validate_estimators[0], seed=plan.seed)
+            except ValueError as exc:
+                failures.append({"spec": with_b, "estimator": "foretell", "error": str(exc)})
+    write_tables({f"foretell_{k}": v for k, v in compared.items()}, out / "tables")
+    lines += alignment.foretell_lines(compared, {k: fits.get(k, {}) for k in compared})
+    voting_fits, scores, preds = {}, None, None
+    if section.voting_spec:
+        voting_fits = {n: fits[n] for n in fits if n.startswith(section.voting_spec)}
+        v = validations.get(section.voting_spec)
+        if v is not None:
+            write_validation(v, out / "alignment" / "validation", figures=figures)
+            scores = v.scores
+        usable = {}
+        for est, res in fits.get(section.voting_spec, {}).items():
+            if est not in section.voting_estimators:
+                continue
+            try:
+                check_simulable(est, res)
+                usable[est] = res
+            except AlliancesError as exc:
+                failures.append({"spec": section.voting_spec, "estimator": est, "error": f"not used: {exc}"})
+        if usable:
+            try:
+                frames = run_predictions(panel, usable, plan.dyad, None, sims or plan.sims, plan.seed, (), 0,
+                                         out / "alignment" / "china_russia_voting", figures=figures)
+                preds = frames["predictions"]
+            except AlliancesError as exc:
+                failures.append({"spec": section.voting_spec, "estimator": "predict", "error": str(exc)})
+    return lines + alignment.voting_lines(voting_fits, scores, preds, focus)
+
+
 def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
     """Coefficient, standard error and p-value of each key covariate in every specification of
-    a treaty outcome (exercise onset has its own report section)."""
+    a treaty outcome (exercise and voting-alignment onsets have their own sections)."""
     rows = []
     for name, by_est in fits.items():
         for est, res in by_est.items():
-            if res.outcome.startswith("mme_"):
+            if res.outcome.startswith(("mme_", "unga_")):  # behavioural outcomes: own sections
                 continue
             if est != plan.robustness_estimator and not (est == "firth" and plan.robustness_estimator not in by_est):
                 continue

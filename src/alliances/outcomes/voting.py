@@ -16,7 +16,7 @@ year outside that band holds (a year with an unknown percentile in between is sk
 - Two thresholds, not one: yearly estimates are noisy, and a dyad near a single cut-off would
   "begin" an alignment every other year. With one cut-off at the closest tenth, 42% of aligned
   dyad-years are aligned the next year (about 50,000 onsets in 1947-2024); with entry at the
-  tenth and exit past the quarter, 78-79% are (about 32,000 onsets). The thresholds are this
+  tenth and exit past the quarter, 78-79% are (about 33,000 onsets). The thresholds are this
   package's stated convention (:data:`ENTER_PERCENTILE`, :data:`EXIT_PERCENTILE`), not a
   published cut-off; the distances and percentiles are in the panel for any other rule.
 

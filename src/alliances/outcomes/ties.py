@@ -287,6 +287,8 @@ def list_column(target_keys: np.ndarray, keys: np.ndarray, values: np.ndarray, *
     """
     uniq, starts, counts = np.unique(keys, return_index=True, return_counts=True)
     pos = pd.Index(uniq).get_indexer(target_keys)
+    if not len(uniq):  # no values at all (e.g. a panel of years after the source's last onset)
+        counts = starts = np.zeros(1, dtype=np.int64)
     n = np.where(pos >= 0, counts[np.maximum(pos, 0)], 0)
     offsets = np.r_[0, np.cumsum(n)].astype(np.int32)
     take = np.repeat(starts[np.maximum(pos, 0)], n) + (np.arange(n.sum()) - np.repeat(offsets[:-1], n))

@@ -112,12 +112,19 @@ def test_results_saved_before_the_duration_scale_still_predict(panel):
     spec = Spec("alliance_onset", COVS, years=(1946, 1990), time_scale="calendar")
     res = fit(panel, spec, "cox")
     d = res.to_dict()
-    d["spec"].pop("time_scale")  # the old layout: no time scale, baseline keyed by "year"
-    d["extra"]["baseline"]["year"] = d["extra"]["baseline"].pop("time")
+    # the old layout: one free-form "extra" dictionary, no time scale, the baseline keyed by "year"
+    extra = {**d.pop("baseline"), "naive_cov": d.pop("model_based")["cov"], "alt_cov": d.pop("alternatives")}
+    for key in ("effects", "bias", "category_counts"):
+        d.pop(key)
+    extra.pop("time_scale")
+    extra["baseline"]["year"] = extra["baseline"].pop("time")
+    d["extra"] = extra
+    d["spec"].pop("time_scale")
     from alliances.models import Results
 
     old = Results.from_dict(d)
-    assert old.spec.time_scale == "calendar"
+    assert old.spec.time_scale == "calendar" and old.baseline.time_scale == "calendar"
+    np.testing.assert_array_equal(old.model_based.cov, res.model_based.cov)
     rows = panel[(panel["year"] == 1980)].head(3)
     np.testing.assert_allclose(old.predict(rows, baseline="year"), res.predict(rows, baseline="year"))
 
@@ -135,7 +142,7 @@ def test_survival_curve_is_the_cox_formula_at_the_dyads_year(panel):
     curve = survival_curves(panel, {"cox": res}, "CHN-RUS", horizon=5, sims=200, from_year=T)
     row = panel[(panel["ccode1"] == 365) & (panel["ccode2"] == 710) & (panel["year"] == T)].iloc[0]
     x = np.array([float(row[c]) for c in res.params.index])
-    h0 = np.asarray(res.extra["baseline_smoothed"]["h0"], dtype=float)
+    h0 = np.asarray(res.baseline.smoothed_h0, dtype=float)
     durations = int(row[res.info.duration]) + np.arange(1, 6)
     hazards = h0[np.clip(durations, 1, len(h0)) - 1]
     expected = np.exp(-np.exp(x @ res.params.to_numpy()) * np.cumsum(hazards))

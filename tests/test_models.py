@@ -247,7 +247,7 @@ def test_fixed_effect_models_drop_absorbed_covariates(fits):
 def test_mlogit_names(fits):
     r = fits["mlogit"]
     assert r.param_names[0] == "alignment_onset:const" and "alliance_onset:cap_ratio" in r.param_names
-    assert r.extra["category_counts"]["alliance_onset"] > 0
+    assert r.category_counts["alliance_onset"] > 0
 
 
 # -- results ---------------------------------------------------------------------------
@@ -310,10 +310,10 @@ def test_cox_duration_prediction_uses_baseline_at_own_duration(fits, synth):
     """Duration scale: p = 1 - exp(-h0(d) exp(x'b)), h0(d) the mean Breslow increment over the
     durations d-2..d+2 that have a risk set (window 5), recomputed here from the raw increments."""
     r = fits["cox"]
-    assert r.extra["time_scale"] == "duration" and "t" not in r.param_names
+    assert r.baseline.time_scale == "duration" and "t" not in r.param_names
     rows = synth[synth["years_since_alliance"].between(3, 8)].head(5)
     X = np.column_stack([rows[c] for c in r.param_names])
-    raw = dict(zip(r.extra["baseline"]["time"], r.extra["baseline"]["dH0"]))
+    raw = dict(zip(r.baseline.time, r.baseline.dH0))
     h0 = np.array([np.mean([raw[k] for k in range(d - 2, d + 3) if k in raw]) for d in rows["years_since_alliance"].astype(int)])
     np.testing.assert_allclose(r.predict(rows), 1 - np.exp(-h0 * np.exp(X @ r.params_)), rtol=1e-12)
 
@@ -321,9 +321,9 @@ def test_cox_duration_prediction_uses_baseline_at_own_duration(fits, synth):
 def test_cox_calendar_baseline_period_is_named(synth):
     spec = Spec("alliance_onset", COVS, time_scale="calendar", cox_baseline_years=(1901, 1910))
     r = fit(synth, spec, "cox")
-    base = pd.Series(r.extra["baseline"]["dH0"], index=r.extra["baseline"]["time"])
-    assert r.extra["baseline_hazard_per_year"] == pytest.approx(base.loc[1901:1910].mean())
-    assert r.extra["baseline_years"] == [1901, 1910]
+    base = r.baseline.increments()
+    assert r.baseline.per_year == pytest.approx(base.loc[1901:1910].mean())
+    assert r.baseline.years == (1901, 1910)
     assert any("1901-1910 (cox_baseline_years)" in n for n in r.notes)
 
 
@@ -404,7 +404,7 @@ def test_lpm_matches_linearmodels_panelols(synth):
     PanelOLS with entity and time effects: the same coefficients and unadjusted covariance."""
     from linearmodels.panel import PanelOLS
 
-    from alliances.models.estimators import design_for
+    from alliances.models.fitting import design_for
 
     spec = Spec("alliance_onset", ("cap_ratio", "shared_rivals"), cluster="none")
     res = fit(synth, spec, "lpm")

@@ -67,9 +67,9 @@ def test_against_r(sample, estimator):
 def test_cox_naive_variance_and_breslow_baseline(sample):
     ref = R["cox"]
     res = fit(sample, sample_spec("cox"), "cox")
-    naive = np.array(res.extra["naive_cov"])
+    naive = res.model_based.cov
     np.testing.assert_allclose(np.sqrt(np.diag(naive)), np.sqrt(np.diag(ref["naive_cov"])), rtol=SE_RTOL)
-    H = pd.Series(np.cumsum(res.extra["baseline"]["dH0"]), index=res.extra["baseline"]["time"])
+    H = res.baseline.increments().cumsum()
     t, h = np.array(ref["baseline_time"]).astype(int), np.array(ref["baseline_cumhaz"])
     np.testing.assert_allclose(H.loc[t].to_numpy(), h, rtol=1e-6)
 

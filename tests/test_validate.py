@@ -34,7 +34,7 @@ from alliances.errors import AlliancesError
 from alliances.models import ModelError, Spec
 from alliances.models._synthetic import synthetic_panel
 from alliances.models.catalog import VALIDATED_ESTIMATORS
-from alliances.models.estimators import design_for
+from alliances.models.fitting import design_for
 
 COVS = ["cap_ratio", "log_capdist", "contig_land"]  # no separation in any window of the seed-0 panel
 KEY = ["dyad_id", "year"]

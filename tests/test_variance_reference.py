@@ -94,10 +94,10 @@ def test_cox_duration_baseline_against_survfit(sample):
     """Breslow increments at x = 0 on the duration scale equal R's survfit(ctype = 1) increments."""
     ref = R["cox_duration_dyad"]
     res = _fit(sample, "cox_duration_dyad")
-    assert res.extra["time_scale"] == "duration"
-    got = pd.Series(res.extra["baseline"]["dH0"], index=res.extra["baseline"]["time"])
+    assert res.baseline.time_scale == "duration"
+    got = res.baseline.increments()
     times = np.array(ref["times"]).astype(int)
     np.testing.assert_allclose(got.loc[times].to_numpy(), ref["dH0"], rtol=1e-6)
     assert (got.drop(times) == 0).all()  # durations without an event add nothing
-    naive = np.array(res.extra["naive_cov"])
+    naive = res.model_based.cov
     np.testing.assert_allclose(np.sqrt(np.diag(naive)), np.sqrt(np.diag(ref["naive_cov"])), rtol=SE_RTOL)

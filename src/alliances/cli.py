@@ -174,9 +174,13 @@ def codebook(
     out.print(f"codebook: {out_path}")
 
 
-def _estimators(text: str) -> list[str]:
+def _estimators(text: str | None, default: str = "DEFAULT_ESTIMATORS") -> list[str]:
+    """The estimators an ``--estimators`` option names; None: the catalogue's ``default`` list."""
+    from alliances.models import catalog
     from alliances.models.catalog import CATALOG
 
+    if text is None:
+        return list(getattr(catalog, default))
     names = [e.strip().lower() for e in text.split(",") if e.strip()]  # LOGIT and logit alike
     if not names:
         raise UsageError(f"--estimators names no estimator: {text!r}; e.g. logit,firth,cox")
@@ -205,7 +209,9 @@ def predict(
     years: Annotated[Optional[str], typer.Option(help="years to predict, FIRST-LAST (default: every year of the dyad)")] = None,
     model: Annotated[Optional[list[str]], typer.Option(
         help="a specification (.toml, fitted here) or saved result (.json); repeatable")] = None,
-    estimators: Annotated[str, typer.Option(help="estimators fitted for a .toml specification")] = "logit,firth,relogit,cloglog,cox",
+    estimators: Annotated[Optional[str], typer.Option(
+        help="estimators fitted for a .toml specification (default: the catalogue's defaults, "
+             "alliances.models.catalog.DEFAULT_ESTIMATORS)")] = None,
     sims: Annotated[int, typer.Option(min=1, help="coefficient draws for the intervals")] = 1000,
     seed: Annotated[int, typer.Option(help="random seed of the draws (default: the replication plan's, so the "
                                       "report's intervals are reproduced)")] = DEFAULT_SEED,
@@ -270,8 +276,9 @@ def fit(
 @command
 def validate(
     spec: Annotated[Path, typer.Argument(help="a specification file (.toml), e.g. analyses/specs/baseline.toml")],
-    estimators: Annotated[str, typer.Option(help="comma-separated estimators with absolute probabilities")] =
-        "logit,firth,relogit,cloglog,cox",
+    estimators: Annotated[Optional[str], typer.Option(
+        help="comma-separated estimators with absolute probabilities (default: the catalogue's validated "
+             "estimators, alliances.models.catalog.VALIDATED_ESTIMATORS)")] = None,
     first_origin: Annotated[int, typer.Option(help="first rolling origin T (fit through T, predict T+1..T+h)")] = 1850,
     step: Annotated[int, typer.Option(min=1, help="years between rolling origins")] = 10,
     horizon: Annotated[int, typer.Option(min=1, help="years predicted after each origin")] = 10,
@@ -289,7 +296,7 @@ def validate(
     if not panel_path.is_file():
         raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
     parsed = Spec.from_toml(spec)
-    v = run_validation(panel_path, parsed, _estimators(estimators), first_origin=first_origin, step=step,
+    v = run_validation(panel_path, parsed, _estimators(estimators, "VALIDATED_ESTIMATORS"), first_origin=first_origin, step=step,
                        horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
     target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
     write_validation(v, target, figures=figures)

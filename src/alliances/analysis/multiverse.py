@@ -164,10 +164,8 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
 def _predict(panel: pd.DataFrame, res, dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """The dyad's onset probability in ``year`` with a 95% simulation interval (NaN if unavailable)."""
     from alliances.analysis.predict import _raw_columns, coverage_ends, explanatory
-    from alliances.models.catalog import PROBABILITY_ESTIMATORS
-
     empty = {"p": np.nan, "p_lo": np.nan, "p_hi": np.nan}
-    if res.estimator not in PROBABILITY_ESTIMATORS or res.estimator == "mlogit":
+    if not res.model.probabilities or res.model.categories:
         return empty
     a, b = min(dyad), max(dyad)
     rows = panel[(panel["ccode1"] == a) & (panel["ccode2"] == b)]

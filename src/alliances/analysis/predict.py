@@ -36,11 +36,10 @@ from alliances.analysis.report import DEFAULT_SEED
 from alliances.config import read_toml
 from alliances.errors import PanelError, ScenarioError
 from alliances.models import Results, Spec
-from alliances.models.catalog import CATALOG, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
+from alliances.models.catalog import CATALOG, DEFAULT_ESTIMATORS, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
 from alliances.models.design import lag_within_dyad, same_dyad_previous
 from alliances.models.spec import parse_term
 
-DEFAULT_ESTIMATORS = tuple(e for e in PROBABILITY_ESTIMATORS if e != "mlogit")
 CARRY_RULE = "carry_forward_past_coverage"
 # what the predictions read besides each model's own columns: the dyad and its names, the
 # observed tie, the rows past a source's coverage, and the great-power comparison group
@@ -219,9 +218,7 @@ def risk_status(res: Results) -> str | None:
     the results; older results files fall back to the specification)."""
     if res.status is not None or res.years is not None:
         return res.status
-    if res.estimator == "mlogit":  # none / alignment / alliance among dyads with no tie at all
-        return f"any_tie{res.spec.variant}"
-    return res.spec.status
+    return res.model.risk_status(res.spec)
 
 
 def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
@@ -235,23 +232,17 @@ def at_risk(panel: pd.DataFrame, res: Results) -> np.ndarray:
 
 
 def _outcomes(res: Results) -> list[str]:
-    if res.estimator == "mlogit":
-        sfx = res.spec.variant
-        return [f"alignment_onset{sfx}", f"alliance_onset{sfx}"]
-    return [res.spec.outcome]
+    return res.model.outcome_columns(res.spec)
 
 
 def _probabilities(res: Results, X: pd.DataFrame, draws: int | None, seed: int) -> dict[str, np.ndarray]:
     """Per outcome: point probabilities (rows,) or simulated (draws, rows)."""
-    if draws is None:
-        p = res.predict(X)
-        if res.estimator == "mlogit":
-            return {o: p.iloc[:, i + 1].to_numpy() for i, o in enumerate(_outcomes(res))}
-        return {_outcomes(res)[0]: p.to_numpy()}
-    sims = res.simulate(X, n=draws, seed=seed)
-    if res.estimator == "mlogit":
-        return {o: sims[:, :, i + 1] for i, o in enumerate(_outcomes(res))}
-    return {_outcomes(res)[0]: sims}
+    p = res.predict(X).to_numpy()[None] if draws is None else res.simulate(X, n=draws, seed=seed)
+    if res.model.categories:  # one outcome per category after "none"
+        out = {o: p[:, :, i + 1] for i, o in enumerate(_outcomes(res))}
+    else:
+        out = {_outcomes(res)[0]: p}
+    return {o: v[0] for o, v in out.items()} if draws is None else out
 
 
 def _group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: str) -> pd.DataFrame:

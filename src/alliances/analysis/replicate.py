@@ -37,6 +37,7 @@ from alliances.analysis.report import (
 )
 from alliances.config import DEFAULT_END, read_toml
 from alliances.errors import AlliancesError
+from alliances.models.catalog import DEFAULT_ESTIMATORS
 from alliances.models.results import STAR_LEGEND
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class Plan:
     horizon: int
     key_covariates: tuple[str, ...]
     robustness_estimator: str
+    robustness_fallback: str = "firth"  # used for a specification whose robustness estimator failed
     robust_spec: str | None = None
     robust_estimators: tuple[str, ...] = ()
     robust_clusters: tuple[str, ...] = ()
@@ -138,11 +140,12 @@ def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
             raise AlliancesError(f"{path}: [{what}] spec {section.get('spec')!r} is not among the [[specs]] entries")
     return Plan(
         runs=tuple(runs), predict_spec=pred.get("spec", runs[0].name),
-        predict_estimators=tuple(pred.get("estimators", ["logit", "firth", "relogit", "cloglog", "cox"])),
+        predict_estimators=tuple(pred.get("estimators", DEFAULT_ESTIMATORS)),
         dyad=pred.get("dyad", "365-710"), scenarios=tuple(pred.get("scenarios", [])),
         sims=int(pred.get("sims", 1000)), seed=int(pred.get("seed", 0)), horizon=int(pred.get("horizon", 30)),
         key_covariates=tuple(raw.get("key_covariates", [])),
         robustness_estimator=raw.get("robustness_estimator", "logit"),
+        robustness_fallback=raw.get("robustness_fallback", "firth"),
         robust_spec=rob.get("spec"), robust_estimators=tuple(rob.get("estimators", ["logit"])),
         robust_clusters=tuple(rob.get("clusters", ["dyad", "dyad+year"])),
         robust_periods=tuple(rob.get("period_effects", ["none", "decade"])),
@@ -193,7 +196,7 @@ def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: st
     next task shares its :func:`~alliances.models.estimators.design_key` (logit, Firth,
     King-Zeng and cloglog fits of one spec share one design). One design per worker at a
     time, so memory stays that of one fit."""
-    from alliances.models.estimators import design_for, design_key, design_spec
+    from alliances.models.fitting import design_for, design_key, design_spec
 
     stat = os.stat(panel_path)
     key = (panel_path, stat.st_mtime_ns, stat.st_size, columns, design_key(spec, estimator, also))
@@ -621,7 +624,8 @@ def robustness_table(fits: dict, plan: Plan) -> pd.DataFrame:
         for est, res in by_est.items():
             if res.outcome.startswith(("mme_", "unga_")):  # behavioural outcomes: own sections
                 continue
-            if est != plan.robustness_estimator and not (est == "firth" and plan.robustness_estimator not in by_est):
+            if est != plan.robustness_estimator and not (est == plan.robustness_fallback
+                                                         and plan.robustness_estimator not in by_est):
                 continue
             for term in plan.key_covariates:
                 if term in res.params.index:
@@ -869,7 +873,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
         # every column says what it rests on: N, events, outcome years, variance type
         foot = {}
         for spec_name in wide.columns:
-            r = fits[spec_name].get(plan.robustness_estimator) or fits[spec_name].get("firth")
+            r = fits[spec_name].get(plan.robustness_estimator) or fits[spec_name].get(plan.robustness_fallback)
             foot[spec_name] = {"N": f"{r.nobs:,}", "events": f"{r.n_events:,}", "outcome": r.outcome,
                                "years": f"{r.years[0]}-{r.years[1]}" if r.years else "",
                                "variance": r.cov_type.split(";")[0]}
@@ -881,7 +885,7 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                   f"({', '.join(plan.robust_estimators)} x clustering {', '.join(plan.robust_clusters)} x period "
                   f"effects {', '.join(plan.robust_periods)}). Every fit: `tables/robustness_grid_fits.csv`.", "",
                   markdown_table(grid), ""]
-    mlogit = [(name, r) for name, by_est in fits.items() for e, r in by_est.items() if e == "mlogit"]
+    mlogit = [(name, r) for name, by_est in fits.items() for r in by_est.values() if r.model.categories]
     for name, res in mlogit:
         lines += [f"Alignment versus alliance (`{name}`, multinomial logit against no onset; {res.nobs:,} dyad-years "
                   "without any tie in t-1):", ""]

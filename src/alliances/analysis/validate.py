@@ -99,7 +99,7 @@ _DESIGNS: dict[tuple, Design] = {}
 def full_design(panel_path: str, spec_dict: dict) -> Design:
     """The estimation frame of the whole sample (cached per process)."""
     from alliances.models.design import needed_columns
-    from alliances.models.estimators import design_for
+    from alliances.models.fitting import design_for
     from alliances.store import read_panel
 
     stat = os.stat(panel_path)  # a rewritten panel file is read again
@@ -179,7 +179,8 @@ def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
                           window: Window) -> dict[str, pd.DataFrame | Exception]:
     """:func:`predict_window` for several models on one training design built once (the logit
     and King-Zeng fits share one logit fit); a model that cannot be fitted gets its error."""
-    from alliances.models.estimators import fit_design, sharing_logit
+    from alliances.models.fitted import SharedLogit
+    from alliances.models.fitting import fit_design
 
     year = design.frame["year"].to_numpy()
     in_train = window.train_mask(year)
@@ -189,26 +190,26 @@ def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
     no_const = _without_const(train)
     test = design.frame.loc[window.test_mask(year)].reset_index(drop=True)
     out: dict[str, pd.DataFrame | Exception] = {}
-    with sharing_logit():
-        for model in sorted(models, key=lambda m: m != "logit"):  # the logit first: the others start from it
-            try:
-                if int(train.frame["y"].sum()) == 0:
-                    raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
-                if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
-                    p = _benchmark(model, train_rows, test)
-                else:
-                    est = estimator_info(model)
-                    if not est.probabilities:
-                        raise ModelError(f"{model} gives no absolute probabilities and cannot be validated out of "
-                                         "sample")
-                    res = fit_design(train if est.intercept else no_const, spec, model)
-                    frame = test.assign(**{res.info.duration: test["_duration"]}) if "_duration" in test else test
-                    p = res.probabilities(design_matrix(test, res.info), frame)
-            except (AlliancesError, np.linalg.LinAlgError) as exc:
-                out[model] = exc
-                continue
-            out[model] = pd.DataFrame({"dyad_id": test["dyad_id"].to_numpy(), "year": test["year"].to_numpy(),
-                                       "p": p, "outcome": test["y"].to_numpy().astype(np.int8)})
+    shared = SharedLogit()  # one logit fit of this training design, shared by the models after it
+    for model in sorted(models, key=lambda m: m != "logit"):  # the logit first: the others start from it
+        try:
+            if int(train.frame["y"].sum()) == 0:
+                raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
+            if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
+                p = _benchmark(model, train_rows, test)
+            else:
+                est = estimator_info(model)
+                if not est.probabilities:
+                    raise ModelError(f"{model} gives no absolute probabilities and cannot be validated out of "
+                                     "sample")
+                res = fit_design(train if est.intercept else no_const, spec, model, shared=shared)
+                frame = test.assign(**{res.info.duration: test["_duration"]}) if "_duration" in test else test
+                p = res.probabilities(design_matrix(test, res.info), frame)
+        except (AlliancesError, np.linalg.LinAlgError) as exc:
+            out[model] = exc
+            continue
+        out[model] = pd.DataFrame({"dyad_id": test["dyad_id"].to_numpy(), "year": test["year"].to_numpy(),
+                                   "p": p, "outcome": test["y"].to_numpy().astype(np.int8)})
     return out
 
 

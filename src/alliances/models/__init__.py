@@ -6,10 +6,11 @@
 >>> print(res.summary())                     # doctest: +SKIP
 """
 
+from .catalog import ESTIMATORS
 from .cli import cli_fit
 from .design import build_design
 from .errors import CollinearityError, ConvergenceError, ModelError, SeparationError
-from .estimators import ESTIMATORS, fit, fit_all
+from .fitting import fit, fit_all
 from .results import Results, compare, load
 from .spec import OUTCOMES, Spec
 

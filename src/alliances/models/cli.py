@@ -9,9 +9,10 @@ import pandas as pd
 
 from alliances.sources import sha256_file
 
+from .catalog import ESTIMATORS
 from .design import needed_columns
 from .errors import ModelError
-from .estimators import ESTIMATORS, fit
+from .fitting import fit
 from .results import Results, compare
 from .spec import Spec
 

@@ -1,4 +1,4 @@
-"""The eight onset estimators behind :func:`fit`; each returns a :class:`Results`.
+"""The eight onset estimators: fit functions, each returning a :class:`.fitted.Fit`.
 
 | name      | model                                             | default covariance (``cluster = "dyad"``) |
 |-----------|---------------------------------------------------|-----------------------------------------|
@@ -12,8 +12,10 @@
 | mlogit    | multinomial logit (``MNLogit``)                   | cluster sandwich, CR1                   |
 
 Every clustering option of :attr:`Spec.cluster` (dyad, year, two-way dyad + year,
-agreement, dyad + agreement, none) goes through one sandwich, :func:`.variance.sandwich`;
-the facts about each estimator live in :mod:`.catalog`.
+agreement, dyad + agreement, none) goes through one sandwich, :func:`.variance.sandwich`.
+Each fit function takes a design, the specification and :class:`.fitted.FitOptions` and returns
+a :class:`.fitted.Fit`; :mod:`.catalog` makes each one an estimator object, and
+:mod:`.fitting` turns its fit into :class:`~alliances.models.Results`.
 """
 
 from __future__ import annotations
@@ -21,9 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -33,21 +33,18 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from . import cox as coxmod
 from . import variance
-from .catalog import CATALOG
-from .catalog import info as estimator_info
 from .clogit import conditional_logit
 from .design import (
     MLOGIT_CATEGORIES,
     Design,
     absorbed,
-    build_design,
     check_collinearity,
     check_events,
     check_separation,
 )
 from .errors import CollinearityError, ConvergenceError, ModelError
 from .firth import firth_logit
-from .results import Results
+from .fitted import Covariance, CoxBaseline, Fit, FitOptions, TwoWayEffects
 from .spec import Spec
 
 MODEL_BASED = "model-based (inverse information)"
@@ -60,27 +57,6 @@ def _not_converged(estimator: str, detail: str = "") -> ConvergenceError:
         "Suspicion is separation or near-collinearity: check sparse binary covariates, rescale "
         "large covariates (e.g. log them) or try estimator='firth'."
     )
-
-
-def _results(design: Design, spec: Spec, estimator: str, names: Iterable[str], params: np.ndarray,
-             cov: np.ndarray, cov_type: str, *, llf: float | None, converged: bool, iterations: int | None,
-             sha: str | None, frame: pd.DataFrame | None = None, notes: Iterable[str] = (),
-             extra: dict | None = None, info=None) -> Results:
-    frame = design.frame if frame is None else frame
-    return Results(
-        estimator=estimator, spec=spec, outcome=design.outcome, param_names=tuple(names),
-        params_=np.asarray(params, dtype=float), cov_=np.asarray(cov, dtype=float), cov_type=cov_type,
-        nobs=len(frame), n_events=int((frame["y"] > 0).sum()), n_groups=int(frame["dyad_id"].nunique()),
-        llf=None if llf is None else float(llf), converged=bool(converged), iterations=iterations,
-        info=design.info if info is None else info, risk_set=design.risk_set,
-        notes=tuple(design.notes) + tuple(notes), panel_sha256=sha, extra=extra or {},
-        years=(int(frame["year"].min()), int(frame["year"].max())), status=design.status,
-    )
-
-
-#: extra clustering options whose covariances a fit also computes (see :func:`fit`, ``also_clusters``)
-_ALSO: ContextVar[tuple[str, ...]] = ContextVar("also_clusters", default=())
-_ALT: ContextVar[dict | None] = ContextVar("alternative_covariances", default=None)
 
 
 def _covariance(cluster: str, design: Design, bread: np.ndarray, scores: np.ndarray, convention: str,
@@ -96,21 +72,18 @@ def _covariance(cluster: str, design: Design, bread: np.ndarray, scores: np.ndar
     return cov, variance.describe(cluster, counts, text)
 
 
-def clustered(design: Design, spec: Spec, bread: np.ndarray, scores: np.ndarray, *, convention: str = "HC1",
-              frame: pd.DataFrame | None = None) -> tuple[np.ndarray, str]:
-    """The spec's covariance around ``bread`` with per-row ``scores``, and its description.
+def clustered(design: Design, spec: Spec, bread: np.ndarray, scores: np.ndarray, opts: FitOptions, *,
+              convention: str = "HC1", frame: pd.DataFrame | None = None) -> tuple[Covariance, dict[str, Covariance]]:
+    """The spec's covariance around ``bread`` with per-row ``scores``, and those of
+    ``opts.also_clusters`` from the same bread and scores (the estimates do not depend on the
+    clustering).
 
     ``convention``: ``"HC1"`` (logit family: (N-1)/(N-K) and G/(G-1) per dimension),
-    ``"HC0"`` (LPM: G/(G-1) only) or ``"cox"`` (no adjustment, as ``coxph``). When
-    :func:`fit` is asked for ``also_clusters``, their covariances are computed here too, from
-    the same bread and scores (the point estimates do not depend on the clustering).
+    ``"HC0"`` (LPM: G/(G-1) only) or ``"cox"`` (no adjustment, as ``coxph``).
     """
-    alt = _ALT.get()
-    if alt is not None:
-        for c in _ALSO.get():
-            if c != spec.cluster and not (c == "none" and convention == "HC0"):  # the LPM's "none" is not bread
-                alt[c] = _covariance(c, design, bread, scores, convention, frame)
-    return _covariance(spec.cluster, design, bread, scores, convention, frame)
+    alt = {c: Covariance(*_covariance(c, design, bread, scores, convention, frame)) for c in opts.also_clusters
+           if c != spec.cluster and not (c == "none" and convention == "HC0")}  # the LPM's "none" is not bread
+    return Covariance(*_covariance(spec.cluster, design, bread, scores, convention, frame)), alt
 
 
 def _checked(design: Design, *, separation: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -163,47 +136,29 @@ def _newton_mle(estimator: str, model, start: np.ndarray) -> _MLE:
     return _MLE(b, llf, hess, it)
 
 
-#: per-design logit fits kept inside :func:`sharing_logit` (King-Zeng reuses the logit's)
-_SHARED: ContextVar[dict | None] = ContextVar("shared_logit", default=None)
-
-
-@contextmanager
-def sharing_logit() -> Iterator[None]:
-    """Inside, a logit and a King-Zeng fit of one design (the same object) and spec share one
-    logit fit, and Firth and cloglog fits of that design start from its estimates: the
-    validation fits every model of a window on one training design, the logit first."""
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-def _logit_core(design: Design, spec: Spec):
-    shared = _SHARED.get()
+def _logit_core(design: Design, spec: Spec, opts: FitOptions):
+    shared = opts.shared
     key = json.dumps(spec.to_dict(), sort_keys=True)
-    if shared is not None and not _ALSO.get() and shared.get("design") is design and shared.get("key") == key:
-        X = design.X
-        return (X, design.y, list(design.info.x_names), *shared["fit"])
+    if shared is not None and not opts.also_clusters and shared.design is design and shared.key == key:
+        return (design.X, design.y, list(design.info.x_names), *shared.fit)
     X, y, names = _checked(design)
     # check_rank=False: _checked has refused collinear designs already; statsmodels' own rank
     # check is a QR decomposition of X that took 1 s on the baseline design
     res = _newton_mle("logit", sm.Logit(y, X, check_rank=False), null_start(names, y))
     p = expit(X @ res.params)
-    cov, cov_type = clustered(design, spec, _inverse_information(res.hessian), X * (y - p)[:, None])
+    cov, alt = clustered(design, spec, _inverse_information(res.hessian), X * (y - p)[:, None], opts)
     if shared is not None:
-        shared.clear()
-        shared.update(design=design, key=key, fit=(res, cov, cov_type))
-    return X, y, names, res, cov, cov_type
+        shared.design, shared.key, shared.fit = design, key, (res, cov, alt)
+    return X, y, names, res, cov, alt
 
 
-def _start(design: Design, names: list[str], y: np.ndarray, link: str = "logit") -> np.ndarray:
-    """Starting values: inside :func:`sharing_logit`, the logit estimates of the same design
+def _start(design: Design, names: list[str], y: np.ndarray, opts: FitOptions, link: str = "logit") -> np.ndarray:
+    """Starting values: the logit estimates of the same design when ``opts.shared`` holds them
     (Firth's and the cloglog's optimum lie close to them for rare events: 2 and 5 Newton steps
     fewer), else :func:`null_start`."""
-    shared = _SHARED.get()
-    if shared and shared.get("design") is design:
-        return np.asarray(shared["fit"][0].params, dtype=float).copy()
+    shared = opts.shared
+    if shared is not None and shared.design is design and shared.fit is not None:
+        return np.asarray(shared.fit[0].params, dtype=float).copy()
     return null_start(names, y, link)
 
 
@@ -214,19 +169,18 @@ def _inverse_information(hessian: np.ndarray) -> np.ndarray:
         raise CollinearityError("singular information matrix; suspicion is high collinearity") from exc
 
 
-def fit_logit(design: Design, spec: Spec, sha: str | None) -> Results:
-    X, y, names, res, cov, cov_type = _logit_core(design, spec)
-    return _results(design, spec, "logit", names, res.params, cov, cov_type, llf=res.llf,
-                    converged=True, iterations=res.iterations, sha=sha)
+def fit_logit(design: Design, spec: Spec, opts: FitOptions) -> Fit:
+    X, y, names, res, cov, alt = _logit_core(design, spec, opts)
+    return Fit(names, res.params, cov, llf=res.llf, iterations=res.iterations, alternatives=alt)
 
 
-def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_relogit(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     """King and Zeng (2001), eqs. 11-12 with w_i = 1 (no prior correction):
 
     bias(b) = (X'WX)^{-1} X'W xi,  xi_i = 1/2 Q_ii (2 p_i - 1),  Q = X (X'WX)^{-1} X',
     W = diag(p_i (1 - p_i));  b_tilde = b - bias(b);  V(b_tilde) = (n / (n + k))^2 V(b).
     """
-    X, y, names, res, logit_cov, base = _logit_core(design, spec)
+    X, y, names, res, logit_cov, logit_alt = _logit_core(design, spec, opts)
     b = res.params
     p = 1 / (1 + np.exp(-(X @ b)))
     w = p * (1 - p)
@@ -235,37 +189,37 @@ def fit_relogit(design: Design, spec: Spec, sha: str | None) -> Results:
     xi = 0.5 * q * (2 * p - 1)
     bias = inv @ (X.T @ (w * xi))
     n, k = X.shape
-    cov = (n / (n + k)) ** 2 * logit_cov
-    alt = _ALT.get()
-    for c, (alt_cov, text) in (alt or {}).items():
-        alt[c] = ((n / (n + k)) ** 2 * alt_cov, f"(n/(n+k))^2 x logit covariance, {text}")
-    return _results(design, spec, "relogit", names, b - bias, cov, f"(n/(n+k))^2 x logit covariance, {base}",
-                    llf=None, converged=True, iterations=res.iterations, sha=sha,
-                    notes=["King-Zeng bias correction without prior correction (tau unknown, w_i = 1); "
-                           "predictions use the corrected coefficients without the probability correction"],
-                    extra={"bias": dict(zip(names, bias.tolist()))})
+    shrink = (n / (n + k)) ** 2
+
+    def scaled(c: Covariance) -> Covariance:
+        return Covariance(shrink * c.cov, f"(n/(n+k))^2 x logit covariance, {c.cov_type}")
+
+    return Fit(names, b - bias, scaled(logit_cov), llf=None, iterations=res.iterations,
+               alternatives={c: scaled(v) for c, v in logit_alt.items()},
+               notes=["King-Zeng bias correction without prior correction (tau unknown, w_i = 1); "
+                      "predictions use the corrected coefficients without the probability correction"],
+               bias=dict(zip(names, bias.tolist())))
 
 
-def fit_firth(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_firth(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     X, y, names = _checked(design, separation=False)
-    f = firth_logit(y, X, start=_start(design, names, y))
+    f = firth_logit(y, X, start=_start(design, names, y, opts))
     if not f.converged:
         raise _not_converged("firth", f"{f.iterations} Newton steps")
     # clustered: the sandwich around the inverse Fisher information at the Firth estimate with the
     # ordinary scores X'(y - p), what R's sandwich::vcovCL computes for a brglm2 fit
     p = expit(X @ f.params)
-    cov, cov_type = clustered(design, spec, f.cov, X * (y - p)[:, None])
+    cov, alt = clustered(design, spec, f.cov, X * (y - p)[:, None], opts)
     if spec.cluster == "none":
-        cov_type = "model-based (inverse Fisher information at the Firth estimate)"
-    return _results(design, spec, "firth", names, f.params, cov, cov_type,
-                    llf=f.llf, converged=True, iterations=f.iterations, sha=sha,
-                    notes=[f"penalized log-likelihood {f.penalized_llf:.4f}; log-likelihood reported is unpenalized"])
+        cov = Covariance(cov.cov, "model-based (inverse Fisher information at the Firth estimate)")
+    return Fit(names, f.params, cov, llf=f.llf, iterations=f.iterations, alternatives=alt,
+               notes=[f"penalized log-likelihood {f.penalized_llf:.4f}; log-likelihood reported is unpenalized"])
 
 
-def fit_cloglog(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_cloglog(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     X, y, names = _checked(design)
     fam = sm.families.Binomial(link=sm.families.links.CLogLog())
-    res = _newton_mle("cloglog", sm.GLM(y, X, family=fam), _start(design, names, y, link="cloglog"))
+    res = _newton_mle("cloglog", sm.GLM(y, X, family=fam), _start(design, names, y, opts, link="cloglog"))
     # covariance from the expected information, as R's glm and sandwich::vcovCL: statsmodels'
     # cluster sandwich uses the observed Hessian, which differs for the non-canonical cloglog link
     eta = X @ res.params
@@ -273,9 +227,8 @@ def fit_cloglog(design: Design, spec: Spec, sha: str | None) -> Results:
     dmu = np.exp(eta - np.exp(eta))
     var = mu * (1 - mu)
     bread = np.linalg.inv(X.T @ (X * (dmu**2 / var)[:, None]))
-    cov, cov_type = clustered(design, spec, bread, X * ((y - mu) * dmu / var)[:, None])
-    return _results(design, spec, "cloglog", names, res.params, cov, cov_type, llf=res.llf,
-                    converged=True, iterations=res.iterations, sha=sha)
+    cov, alt = clustered(design, spec, bread, X * ((y - mu) * dmu / var)[:, None], opts)
+    return Fit(names, res.params, cov, llf=res.llf, iterations=res.iterations, alternatives=alt)
 
 
 def _drop_absorbed(design: Design, names: list[str], by: str | list[str], what: str) -> tuple[list[str], list[str]]:
@@ -292,7 +245,7 @@ def _drop_absorbed(design: Design, names: list[str], by: str | list[str], what: 
     return keep, notes
 
 
-def fit_clogit(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_clogit(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     f = design.frame
     check_events(f["y"].to_numpy(), design.outcome)
     var = f.groupby("dyad_id")["y"].transform("std").fillna(0).to_numpy() > 0
@@ -313,10 +266,9 @@ def fit_clogit(design: Design, spec: Spec, sha: str | None) -> Results:
         cov_type += f" (cluster = {spec.cluster!r} not available for the conditional logit)"
         notes.append(f"clogit: cluster = {spec.cluster!r} is not implemented for the conditional likelihood; "
                      "the model-based covariance is reported")
-    info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names)})
-    return _results(design, spec, "clogit", names, fc.params, fc.cov, cov_type,
-                    llf=fc.llf, converged=True, iterations=fc.iterations, sha=sha,
-                    frame=sub, notes=notes, info=info)
+    info = dataclasses.replace(design.info, x_names=tuple(names))
+    return Fit(names, fc.params, Covariance(fc.cov, cov_type), llf=fc.llf, iterations=fc.iterations,
+               frame=sub, notes=notes, info=info)
 
 
 def _two_way_effects(resid: np.ndarray, dyad: np.ndarray, year: np.ndarray, tol: float = 1e-10, maxiter: int = 500):
@@ -360,7 +312,7 @@ def two_way_demean(V: np.ndarray, dyad: np.ndarray, year: np.ndarray) -> np.ndar
     return out
 
 
-def fit_lpm(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_lpm(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     """Two-way FE LPM: OLS of the exactly two-way demeaned outcome on the two-way demeaned
     covariates (:func:`two_way_demean`; Frisch-Waugh-Lovell gives the dummy-variable estimates).
     Covariance: the shared cluster sandwich (:func:`clustered`, HC0 with G/(G-1) per
@@ -380,18 +332,15 @@ def fit_lpm(design: Design, spec: Spec, sha: str | None) -> Results:
     XtX = Xt.T @ Xt
     b = np.linalg.solve(XtX, Xt.T @ yt)
     e = yt - Xt @ b
+    cov, alt = clustered(design, spec, np.linalg.inv(XtX), Xt * e[:, None], opts, convention="HC0")
     if spec.cluster == "none":
         dof = len(yt) - len(b) - len(np.unique(dyad)) - len(np.unique(year)) + 1
-        cov, cov_type = np.linalg.inv(XtX) * float(e @ e) / dof, "homoskedastic (unadjusted)"
-    else:
-        cov, cov_type = clustered(design, spec, np.linalg.inv(XtX), Xt * e[:, None], convention="HC0")
+        cov = Covariance(np.linalg.inv(XtX) * float(e @ e) / dof, "homoskedastic (unadjusted)")
     resid = f["y"].to_numpy(dtype=float) - f[names].to_numpy(dtype=float) @ b
     dyad_eff, year_eff = _two_way_effects(resid, dyad, year)
-    info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names), "intercept": False})
-    return _results(design, spec, "lpm", names, b, cov, cov_type, llf=None, converged=True,
-                    iterations=None, sha=sha, notes=notes, info=info,
-                    extra={"dyad_effects": dyad_eff, "year_effects": year_eff,
-                           "r2_two_way_within": float(1 - (e @ e) / (yt @ yt))})
+    info = dataclasses.replace(design.info, x_names=tuple(names), intercept=False)
+    return Fit(names, b, cov, llf=None, iterations=None, notes=notes, info=info, alternatives=alt,
+               effects=TwoWayEffects(dyad_eff, year_eff, float(1 - (e @ e) / (yt @ yt))))
 
 
 def _damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np.ndarray, *,
@@ -416,7 +365,7 @@ def _damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np
     return b, float(ll), hessian(b), maxiter, False
 
 
-def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_cox(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     """Cox PH in counting-process form on the spec's time scale.
 
     ``time_scale = "duration"``: the risk set at duration d holds the rows with d years at risk
@@ -457,34 +406,33 @@ def fit_cox(design: Design, spec: Spec, sha: str | None) -> Results:
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)
-    need = spec.cluster != "none" or any(c != "none" for c in _ALSO.get())
+    need = spec.cluster != "none" or any(c != "none" for c in opts.also_clusters)
     resid = coxmod.efron_score_residuals(time, y, X, b) if need else np.zeros((len(y), len(b)))
-    cov, cov_type = clustered(design, spec, naive, resid, convention="cox")
+    cov, alt = clustered(design, spec, naive, resid, opts, convention="cox")
     times, dh = coxmod.breslow_baseline(time, y, X, b)
-    extra: dict = {"time_scale": spec.time_scale, "baseline": {"time": times.astype(int).tolist(), "dH0": dh.tolist()},
-                   "naive_cov": naive.tolist()}
+    base = CoxBaseline(time_scale=spec.time_scale, time=tuple(times.astype(int).tolist()), dH0=tuple(dh.tolist()))
     if calendar:
         first, last = spec.cox_baseline_years or (int(times.max()) - 19, int(times.max()))
         sel = (times >= first) & (times <= last)
         if not sel.any():
             raise ModelError(f"cox_baseline_years {first}-{last} has no estimation year; the model covers "
                              f"{int(times.min())}-{int(times.max())}")
-        extra["baseline_years"] = [int(times[sel].min()), int(times[sel].max())]
-        extra["baseline_hazard_per_year"] = float(dh[sel].mean())
+        years = (int(times[sel].min()), int(times[sel].max()))
+        base = dataclasses.replace(base, years=years, per_year=float(dh[sel].mean()))
         notes.append(f"time scale: calendar year; predictions use the mean yearly baseline hazard of "
-                     f"{extra['baseline_years'][0]}-{extra['baseline_years'][1]} (cox_baseline_years)")
+                     f"{years[0]}-{years[1]} (cox_baseline_years)")
     else:
         grid, h0 = coxmod.smoothed_baseline(times, dh, spec.cox_baseline_window)
-        extra["baseline_smoothed"] = {"duration": grid.astype(int).tolist(), "h0": h0.tolist(),
-                                      "window": spec.cox_baseline_window}
+        base = dataclasses.replace(base, smoothed_duration=tuple(grid.astype(int).tolist()),
+                                   smoothed_h0=tuple(h0.tolist()), window=spec.cox_baseline_window)
         notes.append(f"time scale: {scale}; predictions use the Breslow baseline at the row's own duration, "
                      f"averaged over {spec.cox_baseline_window} neighbouring durations (cox_baseline_window)")
-    info = type(design.info)(**{**design.info.__dict__, "x_names": tuple(names)})
-    return _results(design, spec, "cox", names, b, cov, cov_type, llf=llf, converged=True,
-                    iterations=iters, sha=sha, notes=notes, info=info, extra=extra)
+    info = dataclasses.replace(design.info, x_names=tuple(names))
+    return Fit(names, b, cov, llf=llf, iterations=iters, notes=notes, info=info, alternatives=alt,
+               model_based=Covariance(naive, MODEL_BASED), baseline=base)
 
 
-def fit_mlogit(design: Design, spec: Spec, sha: str | None) -> Results:
+def fit_mlogit(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     X, y, names = design.X, design.y, list(design.info.x_names)
     counts = np.bincount(y, minlength=3)
     for c, n in zip(MLOGIT_CATEGORIES[1:], counts[1:]):
@@ -500,135 +448,7 @@ def fit_mlogit(design: Design, spec: Spec, sha: str | None) -> Results:
     params = np.asarray(res.params).T.ravel()  # equation-major: alignment block, then alliance block
     pnames = [f"{MLOGIT_CATEGORIES[c]}:{n}" for c in (1, 2) for n in names]
     bread = np.linalg.inv(-res.model.hessian(params))
-    cov, cov_type = clustered(design, spec, bread, res.model.score_obs(params))
-    return _results(design, spec, "mlogit", pnames, params, cov, cov_type, llf=res.llf, converged=True,
-                    iterations=res.mle_retvals.get("iterations"), sha=sha,
-                    notes=["categories: 0 none, 1 alignment onset, 2 alliance onset (alliance when both); base = none"],
-                    extra={"category_counts": dict(zip(MLOGIT_CATEGORIES, counts.tolist()))})
-
-
-_FIT: dict[str, Callable[[Design, Spec, str | None], Results]] = {
-    "logit": fit_logit,
-    "firth": fit_firth,
-    "relogit": fit_relogit,
-    "clogit": fit_clogit,
-    "lpm": fit_lpm,
-    "cloglog": fit_cloglog,
-    "cox": fit_cox,
-    "mlogit": fit_mlogit,
-}
-#: estimator name -> fit function, in the catalog's order
-ESTIMATORS: dict[str, Callable[[Design, Spec, str | None], Results]] = {n: _FIT[n] for n in CATALOG}
-
-
-def design_for(panel: pd.DataFrame, spec: Spec, estimator: str) -> Design:
-    """The estimation frame ``estimator`` needs for ``spec`` (one path for fit, predict and validate)."""
-    e = estimator_info(estimator)
-    return build_design(panel, spec, kind="mlogit" if estimator == "mlogit" else "binary",
-                        intercept=e.intercept, period_effects=e.period_effects)
-
-
-def fit_design(design: Design, spec: Spec, estimator: str, panel_sha256: str | None = None) -> Results:
-    """Fit ``estimator`` on a design already built (e.g. a training window of one)."""
-    estimator_info(estimator)
-    return _checked_variance(ESTIMATORS[estimator](design, spec, panel_sha256))
-
-
-def _checked_variance(res: Results) -> Results:
-    """Refuse a fit whose covariance has a negative or non-finite variance: the information matrix is
-    not positive definite at the estimate (quasi-complete separation, often by the time controls on
-    a short sample), so its standard errors and simulations would be meaningless."""
-    diag = np.diag(np.asarray(res.cov_, dtype=float))
-    bad = ~np.isfinite(diag) | (diag < 0)
-    if bad.any():
-        names = [n for n, b in zip(res.param_names, bad) if b]
-        raise ModelError(f"{res.estimator}: the variance of {', '.join(names[:5])}{' ...' if len(names) > 5 else ''} is "
-                         "negative or not finite at the estimate: the information matrix is not positive definite "
-                         "(quasi-complete separation or near-collinearity in this sample). Lengthen the sample, drop "
-                         "or simplify terms (time_controls = 'none'), or use estimator = 'firth'.")
-    return res
-
-
-def _panel_sha(panel: pd.DataFrame, given: str | None) -> str | None:
-    if given:
-        return given
-    for key in ("panel_sha256", "sha256"):
-        if isinstance(panel.attrs.get(key), str):
-            return panel.attrs[key]
-    return None
-
-
-def design_spec(spec: Spec, also_clusters: Iterable[str] = ()) -> Spec:
-    """The spec a design is built from: with agreement clustering among ``also_clusters`` the
-    design must carry the onsets' agreements."""
-    agreement = next((c for c in also_clusters if "agreement" in c), None)
-    if agreement and "agreement" not in spec.cluster:
-        return dataclasses.replace(spec, cluster=agreement)
-    return spec
-
-
-def design_key(spec: Spec, estimator: str, also_clusters: Iterable[str] = ()) -> str:
-    """Identity of the design :func:`fit` builds for ``spec``, ``estimator`` and ``also_clusters``:
-    fits with the same key can share one design (other estimators, clusterings, names)."""
-    e = estimator_info(estimator)
-    agreement = any("agreement" in c for c in (spec.cluster, *also_clusters))
-    fields = {k: v for k, v in spec.to_dict().items() if k not in ("name", "cluster")}
-    return json.dumps([fields, agreement, e.intercept, e.period_effects, estimator == "mlogit"], sort_keys=True)
-
-
-def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha256: str | None = None,
-        also_clusters: Iterable[str] = (), design: Design | None = None) -> Results:
-    """Fit one onset model.
-
-    Parameters
-    ----------
-    panel : dyad-year panel (one row per undirected dyad-year; see the panel codebook).
-    spec : the model specification.
-    estimator : one of ``logit``, ``firth``, ``relogit``, ``clogit``, ``lpm``, ``cloglog``,
-        ``cox``, ``mlogit``.
-    panel_sha256 : hash of the panel file, recorded in the results (else taken from
-        ``panel.attrs["panel_sha256"]`` when present).
-    also_clusters : other clustering options to compute from the same fit; read them with
-        ``Results.with_cluster(option)`` (one fit serves a whole robustness grid).
-    design : a design built before for the same :func:`design_key` (shared across fits, as the
-        multiverse does); built here when None.
-    """
-    estimator_info(estimator)
-    if not isinstance(spec, Spec):
-        raise ModelError(f"spec must be an alliances.models.Spec, got {type(spec).__name__}")
-    also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
-    for c in also:
-        if c not in variance.DESCRIPTION:
-            raise ModelError(f"unknown cluster option {c!r}; choose from {', '.join(variance.DESCRIPTION)}")
-    if design is None:
-        design = design_for(panel, design_spec(spec, also), estimator)
-    alt: dict = {}
-    t1, t2 = _ALSO.set(also), _ALT.set(alt)
-    try:
-        res = fit_design(design, spec, estimator, _panel_sha(panel, panel_sha256))
-    finally:
-        _ALSO.reset(t1)
-        _ALT.reset(t2)
-    if not also:
-        return res
-    extra = {**res.extra, "alt_cov": {c: {"cov": np.asarray(v[0]).tolist(), "cov_type": v[1]}
-                                      for c, v in sorted(alt.items())}}
-    return dataclasses.replace(res, extra=extra)
-
-
-def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = None, *,
-            panel_sha256: str | None = None, skip_errors: bool = False) -> dict[str, Results]:
-    """Fit several estimators on one spec (all eight by default), in a dict keyed by name.
-
-    With ``skip_errors=True`` an estimator raising :class:`ModelError` is skipped with a
-    warning instead of stopping the others.
-    """
-    out: dict[str, Results] = {}
-    for est in estimators or ESTIMATORS:
-        try:
-            out[est] = fit(panel, spec, est, panel_sha256=panel_sha256)
-        except ModelError as exc:
-            if not skip_errors:
-                raise
-            warnings.warn(f"{est}: {exc}", stacklevel=2)
-    return out
+    cov, alt = clustered(design, spec, bread, res.model.score_obs(params), opts)
+    return Fit(pnames, params, cov, llf=res.llf, iterations=res.mle_retvals.get("iterations"), alternatives=alt,
+               notes=["categories: 0 none, 1 alignment onset, 2 alliance onset (alliance when both); base = none"],
+               category_counts=dict(zip(MLOGIT_CATEGORIES, counts.tolist())))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -12,13 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import expit
 
 from alliances.errors import AlliancesError
 
-from .catalog import CATALOG
-from .design import MLOGIT_CATEGORIES, DesignInfo, model_matrix
+from .catalog import CATALOG, Estimator
+from .catalog import info as estimator_info
+from .design import DesignInfo, model_matrix
 from .errors import ModelError
+from .fitted import Covariance, CoxBaseline, TwoWayEffects
 from .spec import Spec
 
 FORMAT = "alliances.models.Results/1"
@@ -33,6 +35,12 @@ class Results:
     ``bse``, ``pvalues``, ``cov_params()`` and ``conf_int()`` are pandas objects indexed by
     parameter name (``"<category>:<name>"`` for the multinomial logit).  Test statistics
     and p-values use the normal distribution for every estimator.
+
+    What only some estimators have is typed: ``alternatives`` (the covariance of each other
+    clustering option asked for with ``also_clusters``), ``model_based`` (Cox: the inverse
+    information, beside the robust covariance), ``baseline`` (Cox: the Breslow baseline hazard),
+    ``effects`` (LPM: dyad and year effects), ``bias`` (King-Zeng: the bias subtracted) and
+    ``category_counts`` (multinomial logit).
     """
 
     estimator: str
@@ -52,15 +60,25 @@ class Results:
     risk_set: str
     notes: tuple[str, ...] = ()
     panel_sha256: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     years: tuple[int, int] | None = None  # first and last outcome year in the estimation sample
     status: str | None = None  # status column whose t-1 value defines the risk set (None: every dyad-year)
+    alternatives: dict[str, Covariance] = field(default_factory=dict)
+    model_based: Covariance | None = None
+    baseline: CoxBaseline | None = None
+    effects: TwoWayEffects | None = None
+    bias: dict[str, float] | None = None
+    category_counts: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         for name in ("params_", "cov_"):
             arr = np.array(getattr(self, name), dtype=float)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
+
+    @property
+    def model(self) -> Estimator:
+        """The estimator object of :mod:`.catalog` that made these results."""
+        return estimator_info(self.estimator)
 
     # -- estimates ---------------------------------------------------------------
     @property
@@ -116,83 +134,23 @@ class Results:
 
     def _prob(self, X: np.ndarray, B: np.ndarray, frame: pd.DataFrame, baseline: str) -> np.ndarray:
         """Probabilities for coefficient draws ``B`` (m, k) -> (m, rows[, categories])."""
-        est = self.estimator
-        if est == "clogit":
-            raise ModelError(
-                "the conditional logit does not estimate the dyad effects, so it has no absolute "
-                "probabilities; use exp(params) as odds ratios, or predict with logit/firth/relogit/cloglog/cox"
-            )
-        if est == "mlogit":
-            k = X.shape[1]
-            eta = np.stack([X @ B[:, :k].T, X @ B[:, k:].T], axis=-1).transpose(1, 0, 2)  # (m, rows, 2)
-            eta = np.concatenate([np.zeros(eta.shape[:2] + (1,)), eta], axis=-1)
-            eta -= eta.max(axis=-1, keepdims=True)
-            e = np.exp(eta)
-            return e / e.sum(axis=-1, keepdims=True)
-        eta = (X @ B.T).T  # (m, rows)
-        if est in ("logit", "firth", "relogit"):
-            return expit(eta)
-        if est == "cloglog":
-            return -np.expm1(-np.exp(eta))
-        if est == "cox":
-            h0 = self._baseline(frame, baseline)
-            return -np.expm1(-h0[None, :] * np.exp(eta))
-        if est == "lpm":
-            return eta + self._lpm_effects(frame)[None, :]
-        raise ModelError(f"no prediction rule for estimator {est!r}")
+        return self.model.probability(self, X, B, frame, baseline)
 
-    def _baseline(self, frame: pd.DataFrame, baseline: str) -> np.ndarray:
-        """One-year baseline hazard of each row (Cox)."""
-        if self.extra.get("time_scale", "calendar") == "duration":
-            table = self.extra["baseline_smoothed"]
-            h0 = np.asarray(table["h0"], dtype=float)
-            d = pd.to_numeric(frame[self.info.duration], errors="coerce").to_numpy(dtype=float) \
-                if self.info.duration in frame.columns else None
-            if d is None:
-                raise ModelError(f"a Cox model on the duration scale needs {self.info.duration!r} in the frame")
-            idx = np.clip(np.nan_to_num(d, nan=1).astype(int), 1, len(h0)) - 1
-            return h0[idx]
-        per_year = float(self.extra["baseline_hazard_per_year"])
-        if baseline == "mean":
-            return np.full(len(frame), per_year)
-        if baseline == "year":
-            if "year" not in frame.columns:
-                raise ModelError("baseline='year' needs a year column in the frame")
-            base = self.extra["baseline"]
-            table = dict(zip(base.get("time", base.get("year", [])), base["dH0"]))  # "year": files before 0.2
-            return np.array([table.get(int(y), per_year) for y in frame["year"]], dtype=float)
-        raise ModelError(f"baseline must be 'mean' or 'year', got {baseline!r}")
-
-    def _lpm_effects(self, frame: pd.DataFrame) -> np.ndarray:
-        eff = np.zeros(len(frame))
-        for col, key in (("dyad_id", "dyad_effects"), ("year", "year_effects")):
-            table = self.extra.get(key, {})
-            if col in frame.columns and table:
-                eff += np.array([table.get(str(int(v)), 0.0) for v in frame[col]], dtype=float)
-        return eff
-
-    def with_cluster(self, cluster: str) -> "Results":
+    def with_cluster(self, cluster: str) -> Results:
         """The same estimates with the covariance of another clustering option computed by
         ``fit(..., also_clusters=...)``."""
-        import dataclasses
-
         if cluster == self.spec.cluster:
             return self
-        alt = self.extra.get("alt_cov", {})
-        if cluster not in alt:
+        if cluster not in self.alternatives:
             raise ModelError(f"{self.estimator}: no covariance for cluster = {cluster!r}; fit with "
-                             f"also_clusters=[{cluster!r}] (available: {', '.join(sorted(alt)) or 'none'})")
-        extra = {k: v for k, v in self.extra.items() if k != "alt_cov"}
-        return dataclasses.replace(self, spec=dataclasses.replace(self.spec, cluster=cluster),
-                                   cov_=np.array(alt[cluster]["cov"]), cov_type=alt[cluster]["cov_type"], extra=extra)
+                             f"also_clusters=[{cluster!r}] (available: {', '.join(sorted(self.alternatives)) or 'none'})")
+        alt = self.alternatives[cluster]
+        return dataclasses.replace(self, spec=dataclasses.replace(self.spec, cluster=cluster), cov_=alt.cov,
+                                   cov_type=alt.cov_type, alternatives={})
 
-    def without_alternatives(self) -> "Results":
+    def without_alternatives(self) -> Results:
         """The same results without the covariances of ``also_clusters`` (as a fit without them)."""
-        import dataclasses
-
-        if "alt_cov" not in self.extra:
-            return self
-        return dataclasses.replace(self, extra={k: v for k, v in self.extra.items() if k != "alt_cov"})
+        return dataclasses.replace(self, alternatives={}) if self.alternatives else self
 
     def probabilities(self, X: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
         """Point probabilities for a design matrix ``X`` already in ``info.x_names`` order;
@@ -213,8 +171,8 @@ class Results:
         """
         X = self._x(frame, lag)
         p = self._prob(X, self.params_[None, :], frame, baseline)[0]
-        if self.estimator == "mlogit":
-            return pd.DataFrame(p, index=frame.index, columns=list(MLOGIT_CATEGORIES))
+        if self.model.categories:
+            return pd.DataFrame(p, index=frame.index, columns=list(self.model.categories))
         return pd.Series(p, index=frame.index, name="probability")
 
     def simulate(self, frame: pd.DataFrame, n: int = 1000, seed: int | None = 0, *, lag: bool = False,
@@ -233,10 +191,7 @@ class Results:
     def survival(self, frame: pd.DataFrame, *, lag: bool = False, baseline: str = "year") -> pd.Series:
         """Probability of no onset through each row, reading the rows as successive years
         of one dyad: ``cumprod(1 - p)`` (for Cox, ``exp(-cumsum(h0 exp(x'b)))``)."""
-        if self.estimator == "mlogit":
-            p = self.predict(frame, lag=lag).iloc[:, 1:].sum(axis=1).to_numpy()
-        else:
-            p = self.predict(frame, lag=lag, baseline=baseline).to_numpy()
+        p = self.model.event_probability(self.predict(frame, lag=lag, baseline=baseline).to_numpy())
         return pd.Series(np.cumprod(1 - p), index=frame.index, name="survival")
 
     # -- text --------------------------------------------------------------------
@@ -306,9 +261,14 @@ class Results:
             "risk_set": self.risk_set,
             "notes": list(self.notes),
             "panel_sha256": self.panel_sha256,
-            "extra": self.extra,
             "years": list(self.years) if self.years else None,
             "status": self.status,
+            "alternatives": {c: v.to_dict() for c, v in self.alternatives.items()},
+            "model_based": self.model_based.to_dict() if self.model_based else None,
+            "baseline": self.baseline.to_dict() if self.baseline else None,
+            "effects": self.effects.to_dict() if self.effects else None,
+            "bias": self.bias,
+            "category_counts": self.category_counts,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -318,23 +278,24 @@ class Results:
         return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Results":
+    def from_dict(cls, d: dict[str, Any]) -> Results:
         if d.get("format") != FORMAT:
             raise ModelError(f"not a saved results file (format {d.get('format')!r}, expected {FORMAT!r})")
         spec = dict(d["spec"])
         spec.setdefault("time_scale", "calendar")  # results saved before the duration scale existed
+        typed = _typed_parts(d)
         return cls(
             estimator=d["estimator"], spec=Spec.from_dict(spec), outcome=d["outcome"],
             param_names=tuple(d["param_names"]), params_=np.array(d["params"]), cov_=np.array(d["cov"]),
             cov_type=d["cov_type"], nobs=d["nobs"], n_events=d["n_events"], n_groups=d["n_groups"],
             llf=d["llf"], converged=d["converged"], iterations=d["iterations"],
             info=DesignInfo.from_dict(d["info"]), risk_set=d["risk_set"], notes=tuple(d["notes"]),
-            panel_sha256=d["panel_sha256"], extra=d["extra"],
-            years=tuple(d["years"]) if d.get("years") else None, status=d.get("status"),
+            panel_sha256=d["panel_sha256"], years=tuple(d["years"]) if d.get("years") else None,
+            status=d.get("status"), **typed,
         )
 
     @classmethod
-    def load(cls, path: str | Path) -> "Results":
+    def load(cls, path: str | Path) -> Results:
         """Read results written by :meth:`save`."""
         try:
             data = json.loads(Path(path).read_text())
@@ -343,6 +304,24 @@ class Results:
         if not isinstance(data, dict):
             raise AlliancesError(f"{path}: not a saved result (expected a JSON object)")
         return cls.from_dict(data)
+
+
+def _typed_parts(d: dict[str, Any]) -> dict[str, Any]:
+    """The estimator-specific parts of a saved result, from the typed keys or, in files written
+    with one free-form ``extra`` dictionary, from that dictionary's keys."""
+    if "extra" not in d:
+        return {"alternatives": {c: Covariance.from_dict(v) for c, v in (d.get("alternatives") or {}).items()},
+                "model_based": Covariance.from_dict(d["model_based"]) if d.get("model_based") else None,
+                "baseline": CoxBaseline.from_dict(d["baseline"]) if d.get("baseline") else None,
+                "effects": TwoWayEffects.from_dict(d["effects"]) if d.get("effects") else None,
+                "bias": d.get("bias"), "category_counts": d.get("category_counts")}
+    extra = d["extra"] or {}
+    return {"alternatives": {c: Covariance.from_dict(v) for c, v in (extra.get("alt_cov") or {}).items()},
+            "model_based": (Covariance(np.asarray(extra["naive_cov"], dtype=float), "model-based (inverse information)")
+                            if "naive_cov" in extra else None),
+            "baseline": CoxBaseline.from_dict(extra) if "baseline" in extra else None,
+            "effects": TwoWayEffects.from_dict(extra) if "dyad_effects" in extra else None,
+            "bias": extra.get("bias"), "category_counts": extra.get("category_counts")}
 
 
 def load(path: str | Path) -> Results:

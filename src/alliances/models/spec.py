@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .catalog import CLUSTERS
 from .errors import ModelError
+from .variance import CLUSTERS
 
 VARIANTS = ("", "_peace", "_bilat")  # all agreements, peacetime (ATOP wartime = 0), bilateral (bilat = 1)
 _STATUS = {"alliance": "alliance", "alignment": "alignment", "tie": "any_tie"}
@@ -97,7 +97,7 @@ class Spec:
     great_powers_only : keep great-power dyads only (``great_power_dyad == 1``).
     politically_relevant : keep contiguous dyads (``1 <= conttype <= max_conttype``) and
         dyads with a major power (``major1 == 1 or major2 == 1``).
-    cluster : one of ``catalog.CLUSTERS`` (see :mod:`.variance`): ``"dyad"`` (default),
+    cluster : one of ``variance.CLUSTERS`` (see :mod:`.variance`): ``"dyad"`` (default),
         ``"year"``, ``"dyad+year"`` (two-way, Cameron, Gelbach and Miller 2011),
         ``"agreement"``, ``"dyad+agreement"`` or ``"none"`` (model-based).
     period_effects : ``"none"``, ``"decade"`` or ``"year"``: dummies for the outcome year's

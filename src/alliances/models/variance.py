@@ -1,6 +1,6 @@
 """Cluster-robust covariances shared by every estimator (one sandwich, several clusterings).
 
-The clustering schemes of :attr:`Spec.cluster` (``catalog.CLUSTERS``):
+The clustering schemes of :attr:`Spec.cluster` (:data:`CLUSTERS`):
 
 ``dyad``            one cluster per dyad (repeated years of a dyad are dependent);
 ``year``            one cluster per year (dyads in the same year share system shocks and
@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import ModelError
+
+#: clustering schemes of :attr:`alliances.models.Spec.cluster`
+CLUSTERS = ("dyad", "year", "dyad+year", "agreement", "dyad+agreement", "none")
 
 AGREEMENT_COLUMN = "agreement"  # design column: the onset's primary ATOP agreement, -1 elsewhere
 

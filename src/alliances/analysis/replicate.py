@@ -119,6 +119,23 @@ def _alignment_plan(path: Path, raw: dict, names: set[str]) -> AlignmentPlan | N
         validate_options=tuple(sorted((k, v) for k, v in raw.items() if k in ("first_origin", "step", "horizon"))))
 
 
+def _simulable(by_est: dict, spec_name: str, wanted: tuple[str, ...], failures: list[dict], why: str) -> dict:
+    """The fits of ``wanted`` estimators whose coefficients can be simulated; the others go to
+    ``failures`` with ``why``."""
+    from alliances.analysis.predict import check_simulable
+
+    usable = {}
+    for est, res in by_est.items():
+        if est not in wanted:
+            continue
+        try:
+            check_simulable(est, res)
+            usable[est] = res
+        except AlliancesError as exc:
+            failures.append({"spec": spec_name, "estimator": est, "error": f"{why}: {exc}"})
+    return usable
+
+
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
     path = Path(path)
     raw = read_toml(path, "replication plan")
@@ -333,7 +350,6 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
 
     from alliances import run
     from alliances.analysis.predict import (
-        check_simulable,
         resolve_scenario,
         run_predictions,
     )
@@ -491,15 +507,8 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     pred_frames = {}
     if plan.predict_spec in fits:
         say(f"predictions for {plan.dyad}")
-        pfits = {}
-        for e, r in fits[plan.predict_spec].items():
-            if e not in plan.predict_estimators:
-                continue
-            try:
-                check_simulable(e, r)
-                pfits[e] = r
-            except AlliancesError as exc:
-                failures.append({"spec": plan.predict_spec, "estimator": e, "error": f"not used for predictions: {exc}"})
+        pfits = _simulable(fits[plan.predict_spec], plan.predict_spec, plan.predict_estimators, failures,
+                           "not used for predictions")
         scenarios = [resolve_scenario(s, Path(plan_path).parent / "scenarios") for s in plan.scenarios]
         with threadpool_limits(limits=1):
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
@@ -566,7 +575,7 @@ def _alignment(panel: pd.DataFrame, plan: Plan, fits: dict, validations: dict, f
                figures: bool, sims: int | None) -> list[str]:
     """The ``[alignment]`` section: record, foretell comparisons, voting model (tables, figures, report lines)."""
     from alliances.analysis import alignment
-    from alliances.analysis.predict import check_simulable, parse_dyad, run_predictions
+    from alliances.analysis.predict import parse_dyad, run_predictions
     from alliances.analysis.validate import write_validation
 
     section = plan.alignment
@@ -597,15 +606,8 @@ def _alignment(panel: pd.DataFrame, plan: Plan, fits: dict, validations: dict, f
         if v is not None:
             write_validation(v, out / "alignment" / "validation", figures=figures)
             scores = v.scores
-        usable = {}
-        for est, res in fits.get(section.voting_spec, {}).items():
-            if est not in section.voting_estimators:
-                continue
-            try:
-                check_simulable(est, res)
-                usable[est] = res
-            except AlliancesError as exc:
-                failures.append({"spec": section.voting_spec, "estimator": est, "error": f"not used: {exc}"})
+        usable = _simulable(fits.get(section.voting_spec, {}), section.voting_spec, section.voting_estimators,
+                            failures, "not used")
         if usable:
             try:
                 frames = run_predictions(panel, usable, plan.dyad, None, sims or plan.sims, plan.seed, (), 0,

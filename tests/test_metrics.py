@@ -131,7 +131,11 @@ def test_calibration_table_keeps_ties_in_one_bin():
 
 def test_summary():
     s = metrics.summary(pd.Series(P), pd.Series(Y))
-    assert set(s) == {"n", "events", "base_rate", "mean_p", "brier", "log_score", "roc_auc", "pr_auc"}
+    assert set(s) == {"n", "events", "base_rate", "mean_p", "brier", "log_score", "roc_auc", "pr_auc",
+                      "calibration_intercept", "calibration_slope", "reliability", "resolution", "uncertainty",
+                      "obs_pred_top1", "obs_pred_top5"}
+    # five rows hold fewer than MIN_CALIBRATION_EVENTS events: no calibration line is estimated
+    assert math.isnan(s["calibration_intercept"]) and math.isnan(s["calibration_slope"])
     assert (s["n"], s["events"]) == (5, 3)
     assert s["base_rate"] == pytest.approx(0.6) and s["mean_p"] == pytest.approx(0.62)
     assert s["pr_auc"] == pytest.approx(34 / 45) and s["brier"] == pytest.approx(0.298)
@@ -184,3 +188,75 @@ def test_figures_write_png_and_svg_deterministically(tmp_path):
     zero = metrics.calibration_table(np.r_[np.zeros(100), p[:100]], np.r_[np.zeros(100, int), y[:100]], bins=4)
     assert (zero["events"] == 0).any()
     assert all(x.is_file() for x in reliability_figure({"m": zero}, tmp_path / "zero", "No-event bins"))
+
+
+def _miscalibrated(n=200_000, a=-0.4, b=0.7, seed=3):
+    """Forecasts p and outcomes drawn from expit(a + b logit p): slope b, too extreme when b < 1."""
+    rng = np.random.default_rng(seed)
+    p = 1 / (1 + np.exp(-rng.normal(-4.0, 1.2, n)))
+    x = np.log(p / (1 - p))
+    y = (rng.random(n) < 1 / (1 + np.exp(-(a + b * x)))).astype(float)
+    return p, y, x
+
+
+def test_calibration_fit_matches_statsmodels():
+    import statsmodels.api as sm
+
+    p, y, x = _miscalibrated()
+    intercept, slope = metrics.calibration_fit(p, y)
+    ref_slope = sm.Logit(y, sm.add_constant(x)).fit(disp=0).params[1]
+    ref_large = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=x).fit().params[0]
+    assert slope == pytest.approx(ref_slope, rel=1e-7)
+    assert intercept == pytest.approx(ref_large, rel=1e-7)
+    assert slope == pytest.approx(0.7, abs=0.05)  # the slope the outcomes were drawn with
+
+
+def test_calibration_fit_of_calibrated_forecasts_is_near_identity():
+    p, y, _ = _miscalibrated(a=0.0, b=1.0)
+    intercept, slope = metrics.calibration_fit(p, y)
+    assert abs(intercept) < 0.05 and slope == pytest.approx(1.0, abs=0.05)
+
+
+def test_brier_decomposition_by_hand():
+    # two bins (quantile 0.5): p = (0.1, 0.1 | 0.5, 0.5), y = (0, 1 | 1, 1)
+    p, y = np.array([0.1, 0.1, 0.5, 0.5]), np.array([0, 1, 1, 1])
+    d = metrics.brier_decomposition(p, y, quantiles=[0.5])
+    assert d["reliability"] == pytest.approx((2 * (0.1 - 0.5) ** 2 + 2 * (0.5 - 1.0) ** 2) / 4)
+    assert d["resolution"] == pytest.approx((2 * (0.5 - 0.75) ** 2 + 2 * (1.0 - 0.75) ** 2) / 4)
+    assert d["uncertainty"] == pytest.approx(0.75 * 0.25)
+    # constant p within bins: the decomposition is exact
+    assert d["reliability"] - d["resolution"] + d["uncertainty"] == pytest.approx(metrics.brier(p, y))
+
+
+def test_top_ratio_by_hand():
+    p = np.r_[np.full(95, 0.01), np.full(5, 0.4)]
+    y = np.r_[np.zeros(95), [1, 1, 0, 0, 0]]
+    assert metrics.top_ratio(p, y, 0.05) == pytest.approx(2 / 2.0)  # 2 events against 5 x 0.4
+    assert metrics.top_ratio(p, y, 0.01) == pytest.approx(2 / 2.0)  # ties at the cut enter together
+    y2 = y.copy()
+    y2[:3] = 1
+    assert metrics.top_ratio(p, y2, 0.5) == pytest.approx(5 / (95 * 0.01 + 5 * 0.4))  # 50th highest ties all
+    assert metrics.top_ratio(p, y2, 0.05) == pytest.approx(2 / 2.0)
+    with pytest.raises(ModelError, match="share must be in"):
+        metrics.top_ratio(p, y, 0.0)
+
+
+def test_tail_bins_resolve_the_top_percent():
+    p = np.linspace(0.0001, 0.1, 10_000)
+    t = metrics.calibration_table(p, np.zeros(len(p)), quantiles=metrics.TAIL_QUANTILES)
+    assert list(t["n"]) == [1000] * 9 + [500, 400, 100]
+    with pytest.raises(ModelError, match="increase strictly"):
+        metrics.calibration_table(p, np.zeros(len(p)), quantiles=[0.5, 0.2])
+
+
+def test_block_bootstrap_sums_match_a_loop():
+    rng = np.random.default_rng(0)
+    blocks = rng.integers(1900, 1910, 300)
+    v = rng.normal(size=300)
+    sums, n = metrics.block_bootstrap_sums({"v": v}, blocks, reps=20, seed=5)
+    labels = np.unique(blocks)
+    draws = np.random.default_rng(5).integers(0, len(labels), size=(20, len(labels)))
+    for r in range(20):
+        chosen = labels[draws[r]]
+        assert sums["v"][r] == pytest.approx(sum(v[blocks == b].sum() for b in chosen))
+        assert n[r] == sum((blocks == b).sum() for b in chosen)

@@ -84,7 +84,15 @@ def test_replicate_outputs_and_byte_identical_reruns(plan_dir, tmp_path, data_di
     assert "China-Russia (365-710)" in report and "What rests on extended data" in report
     # the answer first, from the validated model, with its interval and the printed robustness rule
     answer = report.split("## The answer")[1].split("##")[0]
-    assert "95% simulation interval" in answer and "from the logit model, the best model out of sample" in answer
+    assert "95% simulation interval" in answer and "chosen by the best rolling-origin log score" in answer
+    # the headline model is the ranking's rule applied to validation/ranking.csv, and the first sentence
+    # says so when no model beats the base rate on both proper scores
+    rank = pd.read_csv(out / "validation" / "ranking.csv")
+    winners = rank[rank["beats_base_rate"]]
+    predicted = set(pd.read_csv(out / "china_russia" / "predictions.csv")["model"])
+    headline_model = next(m for m in (winners if len(winners) else rank)["model"] if m in predicted)
+    assert f"from the {headline_model} model" in answer
+    assert answer.strip().startswith("**No model beats the base rate") == winners.empty
     assert "seed 1" in answer and "robust = the same sign and p < 0.05 in every fit" in report
     assert "validation/predictions.parquet" in manifest["outputs"] and "tables/robustness_grid.csv" in manifest["outputs"]
     grid = (out / "tables" / "robustness_grid.csv").read_text()

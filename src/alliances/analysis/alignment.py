@@ -119,23 +119,19 @@ def compare_forecasts(with_behaviour: pd.DataFrame, without: pd.DataFrame, model
     rows.append({"model": "constant (share of events in these rows)", **_scores(np.full(len(y), base), y)})
     table = pd.DataFrame(rows)
     # year-block bootstrap of the differences in log score and Brier score
-    years, inverse = np.unique(year, return_inverse=True)
-    rng = np.random.default_rng(seed)
     pw, po = both["p_with"].to_numpy(dtype="float64"), both["p_without"].to_numpy(dtype="float64")
     ll = lambda p: y * np.log(np.clip(p, 1e-15, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-15, 1))  # noqa: E731
-    diff_ll = np.bincount(inverse, ll(pw) - ll(po), minlength=len(years))
-    diff_br = np.bincount(inverse, (pw - y) ** 2 - (po - y) ** 2, minlength=len(years))
-    count = np.bincount(inverse, minlength=len(years)).astype(float)
-    draws = rng.integers(0, len(years), size=(reps, len(years)))
-    n = count[draws].sum(axis=1)
-    ll_draws, br_draws = diff_ll[draws].sum(axis=1) / n, diff_br[draws].sum(axis=1) / n
+    sums, n = metrics.block_bootstrap_sums({"ll": ll(pw) - ll(po), "br": (pw - y) ** 2 - (po - y) ** 2}, year,
+                                           reps, seed)
+    ll_draws, br_draws = sums["ll"] / n, sums["br"] / n
+    diff_ll_total, diff_br_total = float(np.sum(ll(pw) - ll(po))), float(np.sum((pw - y) ** 2 - (po - y) ** 2))
     table["dyad_years"] = len(y)
     table["events"] = int(y.sum())
     table["years"] = f"{int(year.min())}-{int(year.max())}"
-    diff = {"log_score_gain": float(diff_ll.sum() / count.sum()),
+    diff = {"log_score_gain": diff_ll_total / len(y),
             "log_score_gain_lo": float(np.quantile(ll_draws, 0.025)),
             "log_score_gain_hi": float(np.quantile(ll_draws, 0.975)),
-            "brier_gain": float(-diff_br.sum() / count.sum()),
+            "brier_gain": -diff_br_total / len(y),
             "brier_gain_lo": float(-np.quantile(br_draws, 0.975)),
             "brier_gain_hi": float(-np.quantile(br_draws, 0.025))}
     for k, v in diff.items():

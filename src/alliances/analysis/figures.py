@@ -273,7 +273,8 @@ def reliability_figure(tables: dict[str, pd.DataFrame], path_stem: str | os.Path
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlabel("mean predicted probability in the bin (log scale)")
     ax.set_ylabel("observed share of rows with an event (log scale)")
-    caption = ("Points: equal-count bins of predicted probability. Bars: 95% Wilson intervals of the observed share."
+    caption = ("Points: bins of predicted probability at its deciles, then the top 5% and top 1% on their own. "
+               "Bars: 95% Wilson intervals of the observed share."
                + (" Open triangles: bins with no events." if any_zero else ""))
     ax.set_title(f"{title}\n{textwrap.fill(caption, 80)}", fontsize=9, loc="left")
     ax.legend(fontsize=8, loc="upper left")

@@ -561,13 +561,38 @@ def resolve_scenario(item: str, folder: str | os.PathLike = "analyses/scenarios"
     return Scenario.from_toml(path)
 
 
+def recalibrated(pred: pd.DataFrame, recalibration: pd.DataFrame) -> pd.DataFrame:
+    """``pred`` with a ``<model>_recal`` copy of each model's rows that has a final logistic
+    recalibration (:mod:`alliances.analysis.combine`, fitted on all of the model's rolling-origin
+    forecasts): p, p_lo and p_hi go through expit(a + b logit p). The map is increasing, so the
+    interval is the model's simulation interval mapped exactly, for fixed (a, b); the uncertainty of
+    (a, b) itself is not in it. Percentiles among dyads are unchanged; base rates are observed."""
+    from alliances.analysis.combine import FINAL, apply_recalibration, recalibrated_name
+
+    final = recalibration[(recalibration["window"] == FINAL) & (recalibration["rule"] == "logistic recalibration")]
+    parts = [pred]
+    for r in final.itertuples(index=False):
+        rows = pred[pred["model"] == r.model]
+        if rows.empty:
+            continue
+        parts.append(rows.assign(model=recalibrated_name(r.model),
+                                 **{c: apply_recalibration(rows[c].to_numpy(dtype=float), r.intercept, r.slope)
+                                    for c in ("p", "p_lo", "p_hi")}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-710",
                     years: tuple[int, int] | None = None, sims: int = 1000, seed: int = DEFAULT_SEED,
                     scenarios: Sequence[Scenario] = (), horizon: int = 30,
-                    out_dir: str | os.PathLike | None = None, figures: bool = True) -> dict[str, pd.DataFrame]:
+                    out_dir: str | os.PathLike | None = None, figures: bool = True,
+                    recalibration: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Predictions, scenarios, survival curves and the great-power comparison for one dyad;
-    written as CSV and Parquet (and figures) into ``out_dir`` when given."""
+    written as CSV and Parquet (and figures) into ``out_dir`` when given. With a validation's
+    ``recalibration`` table the predictions also hold each model's recalibrated version
+    (:func:`recalibrated`)."""
     frames = {"predictions": dyad_predictions(panel, fits, dyad, years, sims, seed)}
+    if recalibration is not None and len(recalibration):
+        frames["predictions"] = recalibrated(frames["predictions"], recalibration)
     if scenarios:
         frames["scenarios"] = scenario_effects(panel, fits, scenarios, dyad, years, sims, seed)
     hazard = {k: r for k, r in fits.items() if r.estimator in HAZARD_ESTIMATORS}

@@ -512,7 +512,8 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
         scenarios = [resolve_scenario(s, Path(plan_path).parent / "scenarios") for s in plan.scenarios]
         with threadpool_limits(limits=1):
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
-                                          plan.horizon, out / "china_russia", figures=figures)
+                                          plan.horizon, out / "china_russia", figures=figures,
+                                          recalibration=validation.recalibration if validation is not None else None)
     behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
     if plan.alignment is not None:
         say("alignment record, behaviour and treaties, voting-alignment predictions")
@@ -785,19 +786,36 @@ def headline(pred: dict, validation, plan: Plan) -> list[str]:
         return [f"The dyad {plan.dyad} is not at risk of the predicted outcome in any year with complete covariates."]
     year = int(at["year"].max())
     last = at[at["year"] == year]
-    best = validation.best if validation is not None else None
-    row = last[last["model"] == best].iloc[0] if best in set(last["model"]) else last.iloc[0]
-    how = ("the best model out of sample (highest rolling-origin log score)" if best == row["model"]
-           else "the first model (no out-of-sample ranking available)")
+    rank = validation.ranking if validation is not None and validation.ranking is not None else pd.DataFrame()
+    # the headline rule (validate.best_of) among the models predicted for the dyad
+    pool = rank[rank["beats_base_rate"]] if len(rank) and rank["beats_base_rate"].any() else rank
+    order = [m for m in pool.get("model", []) if m in set(last["model"])]
+    row = last[last["model"] == order[0]].iloc[0] if order else last.iloc[0]
+    score = rank.set_index("model").loc[row["model"]] if order and row["model"] in set(rank["model"]) else None
+    beats = bool(rank["beats_base_rate"].any()) if len(rank) else False
+    if score is None:
+        how = "the first model (no out-of-sample ranking available)"
+    else:
+        rule = ("the best rolling-origin log score among the models that beat the base rate on both the log score "
+                "and the Brier score" if beats else "the best rolling-origin log score")
+        how = (f"{rule}{'' if row['model'] == validation.best else ' among the models predicted for the dyad'} "
+               f"(against the base rate out of sample: log-score gain {score['log_score_gain']:+.5f} nats per "
+               f"dyad-year [{score['log_score_gain_lo']:+.5f}, {score['log_score_gain_hi']:+.5f}], Brier skill "
+               f"{score['brier_skill']:+.4f} [{score['brier_skill_lo']:+.4f}, {score['brier_skill_hi']:+.4f}]; "
+               "95% intervals from a bootstrap of forecast years)")
     # base rates from the last ten years whose outcome is observed (later onsets are unknown)
     known = at[at["model"] == row["model"]].dropna(subset=["base_rate_all"])
     recent = known[known["year"] > known["year"].max() - 10] if len(known) else known
     span = f"{int(recent['year'].min())}-{int(recent['year'].max())}" if len(recent) else "no observed year"
     carried = str(row.get("x_carried", "") or "")
-    lines = [
+    lines = [] if beats or score is None else [
+        "**No model beats the base rate on both proper scores out of sample** (pooled rolling origins: a constant "
+        "forecast of the training years' onset rate has the better Brier score or log score); read the "
+        "probability below as a ranking of dyads more than as a calibrated chance."]
+    lines += [
         f"**China-Russia, {year}: the predicted probability that a {outcome_words(str(row['outcome']))} begins "
         f"within the year is {_pct(row['p'])} (95% simulation interval {_pct(row['p_lo'])} to {_pct(row['p_hi'])}), "
-        f"from the {row['model']} model, {how}; across the {len(last)} models it ranges from "
+        f"from the {row['model']} model, chosen by {how}; across the {len(last)} models it ranges from "
         f"{_pct(last['p'].min())} to {_pct(last['p'].max())}.** For comparison, the observed yearly rate among "
         f"all at-risk dyads in {span} (the last ten years with an observed outcome) averages "
         f"{_pct(recent['base_rate_all'].mean())}, and among great-power dyads "
@@ -919,13 +937,44 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                   f"lagged covariates) and {n_era} leave-one-era-out "
                   "windows; benchmarks: the training years' at-risk base rate and a duration-only logit. Log score: "
                   "mean log-likelihood (higher is better); Brier skill: 1 - Brier / Brier of the base rate. Every "
-                  f"prediction is in `validation/predictions.parquet`. Best by rolling log score: **{validation.best}**.",
-                  ""]
+                  f"prediction is in `validation/predictions.parquet`. Headline model: **{validation.best}** "
+                  "(the best rolling log score among the models that beat the base rate on both scores, or of all "
+                  "models when none does).", "",
+                  "Models ending in `_recal` are logistic recalibrations of a model's forecasts, and `ensemble` is a "
+                  "log-score-weighted linear pool of the models and benchmarks: each fitted, for a rolling window "
+                  "with origin T, only on earlier windows' forecasts of years up to T (`validation/recalibration.csv`, "
+                  "`validation/ensemble_weights.csv`; for the eras, on the other eras). Calibration: intercept 0 and "
+                  "slope 1 are calibrated (slope < 1: forecasts too extreme); reliability (lower better) and "
+                  "resolution (higher better) decompose the Brier score in bins at the deciles, top 5% and top 1%; "
+                  "obs/pred is observed over predicted onsets among the top 1% and 5% of forecasts.", ""]
         lines += [validation_sentence(validation.scores), ""]
         for c in ("base_rate", "mean_p", "brier", "log_score", "roc_auc", "pr_auc", "brier_skill"):
             sc[c] = sc[c].map(lambda v: _fmt(v, 4))
-        lines += [markdown_table(sc[["scheme", "model", "n", "events", "base_rate", "mean_p", "brier", "log_score",
+        for c in ("calibration_intercept", "calibration_slope", "obs_pred_top1", "obs_pred_top5"):
+            sc[c] = sc[c].map(lambda v: _fmt(v, 3))
+        for c in ("reliability", "resolution"):
+            sc[c] = sc[c].map(lambda v: _fmt(v, 3))
+        lines += [markdown_table(sc[["scheme", "model", "n", "events", "mean_p", "brier", "log_score",
                                      "roc_auc", "pr_auc", "brier_skill"]]), "",
+                  "Calibration of the same forecasts:", "",
+                  markdown_table(sc[["scheme", "model", "calibration_intercept", "calibration_slope", "reliability",
+                                     "resolution", "obs_pred_top1", "obs_pred_top5"]].rename(columns={
+                                         "calibration_intercept": "intercept", "calibration_slope": "slope",
+                                         "obs_pred_top1": "obs/pred top 1%", "obs_pred_top5": "obs/pred top 5%"})),
+                  ""]
+        if validation.ranking is not None and len(validation.ranking):
+            rk = validation.ranking
+            cells = rk.assign(**{
+                "log-score gain [95%]": [f"{g:+.5f} [{lo:+.5f}, {hi:+.5f}]" for g, lo, hi in
+                                         zip(rk["log_score_gain"], rk["log_score_gain_lo"], rk["log_score_gain_hi"])],
+                "Brier skill [95%]": [f"{g:+.4f} [{lo:+.4f}, {hi:+.4f}]" for g, lo, hi in
+                                      zip(rk["brier_skill"], rk["brier_skill_lo"], rk["brier_skill_hi"])],
+                "beats base rate on both": rk["beats_base_rate"].map({True: "yes", False: "no"})})
+            lines += ["Skill against the base rate (pooled rolling origins, windows every model was fitted on; "
+                      "intervals from 1,000 bootstrap samples of forecast years):", "",
+                      markdown_table(cells[["model", "log-score gain [95%]", "Brier skill [95%]",
+                                            "beats base rate on both"]]), ""]
+        lines += [
                   "Calibration by era (rolling origins): mean predicted probability against the observed rate; "
                   "ratio > 1 means over-prediction.", ""]
         era = validation.calibration_by_era.copy()

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from alliances.analysis import metrics
+from alliances.analysis import combine, metrics
 from alliances.errors import AlliancesError
 from alliances.models import Spec
 from alliances.models.catalog import VALIDATED_ESTIMATORS
@@ -240,20 +240,78 @@ class Validation:
     failures: pd.DataFrame
     windows: tuple[Window, ...]
     best_model: str | None = None  # :func:`best_of` the predictions, when already known
+    recalibration: pd.DataFrame | None = None  # (a, b) of every recalibrated forecast (:mod:`combine`)
+    weights: pd.DataFrame | None = None  # the ensemble's weights in every window
+    ranking: pd.DataFrame | None = None  # :func:`ranking`, with :func:`skill` intervals per model
 
     @property
     def best(self) -> str | None:
-        """The estimator with the highest pooled rolling-origin log score (benchmarks excluded)."""
+        """The headline model by the rule of :func:`best_of` (benchmarks excluded)."""
         return self.best_model if self.best_model is not None else best_of(self.predictions)
 
 
-def best_of(pred: pd.DataFrame) -> str | None:
-    """:attr:`Validation.best` computed from predictions."""
-    r = pred[(pred["scheme"] == "rolling") & ~pred["model"].isin(BENCHMARKS)]
-    # compared on the windows every model could be fitted on, so a model failing the hard windows gains nothing
-    r = common_windows(r)
-    ls = {m: metrics.log_score(g["p"], g["outcome"]) for m, g in r.groupby("model", sort=True, observed=True)}
-    return max(ls, key=ls.get) if ls else None
+def ranking(pred: pd.DataFrame) -> pd.DataFrame:
+    """Pooled rolling-origin log score and Brier score of every model (benchmarks excluded) on the
+    windows every model could be fitted on, beside the base rate's on the same rows, with
+    ``beats_base_rate`` true when a model is better on both scores; best log score first."""
+    r = common_windows(pred[(pred["scheme"] == "rolling").to_numpy()])
+    base = r[(r["model"] == "base_rate").to_numpy()]
+    if base.empty:
+        return pd.DataFrame(columns=["model", "log_score", "brier", "base_log_score", "base_brier",
+                                     "beats_base_rate"])
+    b_ls, b_br = metrics.log_score(base["p"], base["outcome"]), metrics.brier(base["p"], base["outcome"])
+    rows = [{"model": str(m), "log_score": metrics.log_score(g["p"], g["outcome"]),
+             "brier": metrics.brier(g["p"], g["outcome"]), "base_log_score": b_ls, "base_brier": b_br}
+            for m, g in r.groupby("model", sort=True, observed=True) if str(m) not in BENCHMARKS]
+    out = pd.DataFrame(rows, columns=["model", "log_score", "brier", "base_log_score", "base_brier"])
+    out["beats_base_rate"] = (out["log_score"] > b_ls) & (out["brier"] < b_br)
+    return out.sort_values(["log_score", "model"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def ranked_with_skill(pred: pd.DataFrame) -> pd.DataFrame:
+    """:func:`ranking` with each model's :func:`skill` and its year-bootstrap intervals."""
+    rank = ranking(pred)
+    if rank.empty:
+        return rank
+    extra = pd.DataFrame([skill(pred, m) for m in rank["model"]]).drop(columns="model")
+    return pd.concat([rank, extra], axis=1)
+
+
+def best_of(pred: pd.DataFrame, rank: pd.DataFrame | None = None) -> str | None:
+    """:attr:`Validation.best`: of the models that beat the base rate on both the log score and
+    the Brier score (pooled rolling origins), the one with the best log score; when none does,
+    the best log score of all (and the report says that none beats the base rate)."""
+    rank = ranking(pred) if rank is None else rank
+    if rank.empty:
+        return None
+    winners = rank[rank["beats_base_rate"]]
+    return str((winners if len(winners) else rank)["model"].iloc[0])
+
+
+def skill(pred: pd.DataFrame, model: str, reps: int = 1000, seed: int = 20261206) -> dict[str, float]:
+    """Skill of ``model`` against the training base rate on the pooled rolling-origin forecasts
+    (windows every model was fitted on), with 95% intervals from a bootstrap of forecast years
+    (a year's dyads move together): ``log_score_gain`` (mean log score minus the base rate's, in
+    nats per dyad-year; above 0 is better) and ``brier_skill`` (1 - Brier / Brier of the base
+    rate), each with ``_lo`` and ``_hi``."""
+    r = common_windows(pred[(pred["scheme"] == "rolling").to_numpy()])
+    keys = ["window", "dyad_id", "year"]
+    m = r[(r["model"] == model).to_numpy()][[*keys, "p", "outcome"]]
+    b = r[(r["model"] == "base_rate").to_numpy()][[*keys, "p"]]
+    both = m.merge(b, on=keys, suffixes=("", "_base"), validate="one_to_one")
+    if both.empty:
+        raise ModelError(f"{model} has no rolling-origin forecast beside the base rate")
+    y = both["outcome"].to_numpy(dtype=np.float64)
+    p, q = both["p"].to_numpy(dtype=np.float64), both["p_base"].to_numpy(dtype=np.float64)
+    ll = lambda v: np.where(y == 1, np.log(np.clip(v, 1e-15, 1)), np.log(np.clip(1 - v, 1e-15, 1)))  # noqa: E731
+    values = {"ll": ll(p) - ll(q), "se": (p - y) ** 2, "se_base": (q - y) ** 2}
+    sums, n = metrics.block_bootstrap_sums(values, both["year"].to_numpy(), reps, seed)
+    gain, bss = sums["ll"] / n, 1.0 - sums["se"] / sums["se_base"]
+    return {"model": model, "rows": len(y), "events": int(y.sum()),
+            "log_score_gain": float(values["ll"].mean()), "log_score_gain_lo": float(np.quantile(gain, 0.025)),
+            "log_score_gain_hi": float(np.quantile(gain, 0.975)),
+            "brier_skill": float(1.0 - values["se"].sum() / values["se_base"].sum()),
+            "brier_skill_lo": float(np.quantile(bss, 0.025)), "brier_skill_hi": float(np.quantile(bss, 0.975))}
 
 
 def common_windows(pred: pd.DataFrame) -> pd.DataFrame:
@@ -285,7 +343,7 @@ def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rolling = common_windows(pred[pred["scheme"] == "rolling"])
     tables = []
     for model, g in rolling.groupby("model", sort=True, observed=True):
-        t = metrics.calibration_table(g["p"].to_numpy(), g["outcome"].to_numpy())
+        t = metrics.calibration_table(g["p"].to_numpy(), g["outcome"].to_numpy(), quantiles=metrics.TAIL_QUANTILES)
         t.insert(0, "model", model)
         tables.append(t)
     by_era = (rolling.assign(era=_era_of(rolling["year"].to_numpy()))
@@ -371,8 +429,29 @@ def finish_validation(pending: PendingValidation, progress: Progress | None = No
                 failures.append({"scheme": w.scheme, "window": w.label, "model": model, "error": res["error"]})
     if not entries:
         raise ModelError("no validation window could be fitted: " + "; ".join(f["error"] for f in failures[:3]))
-    # rows in (scheme, window, model, dyad_id, year) order: each window's frames come sorted by
-    # dyad-year, so concatenating them in label order sorts the whole without a sort
+    fitted = [m for m in everything if m not in BENCHMARKS]
+    derived, recal, weights = combine.derived_predictions(_assemble(entries), fitted, everything, wins)
+    for (scheme, window, model), g in derived.groupby(["scheme", "window", "model"], sort=True, observed=True):
+        w = next(x for x in wins if x.scheme == scheme and x.label == window)
+        entries[(scheme, window, model)] = (w, g[["dyad_id", "year", "p", "outcome"]].reset_index(drop=True))
+    del derived
+    keys = sorted(entries)
+    pred = _assemble(entries)
+    scores = _scores_of(entries, keys)
+    calib, by_era = _calibration(pred)
+    rank = ranked_with_skill(pred)  # on the categorical labels: grouping 8.7 million text labels took 1.4 s
+    best = best_of(pred, rank)
+    for col in ("scheme", "window", "model"):  # text, decoded by Arrow (pandas' astype(str) took 3 s)
+        pred[col] = _as_text(pred[col])
+    return Validation(spec, pred, scores, calib, by_era,
+                      pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins), best,
+                      recal, weights, rank)
+
+
+def _assemble(entries: dict) -> pd.DataFrame:
+    """All windows' predictions in one frame, rows in (scheme, window, model, dyad_id, year)
+    order: each window's frames come sorted by dyad-year, so concatenating them in label order
+    sorts the whole without a sort; labels as categories."""
     keys = sorted(entries)
     frames = [entries[k][1] for k in keys]
     sizes = np.array([len(f) for f in frames])
@@ -383,18 +462,11 @@ def finish_validation(pending: PendingValidation, progress: Progress | None = No
         codes = np.repeat(np.searchsorted(cats, [k[i] for k in keys]), sizes)
         labels[name] = pd.Categorical.from_codes(codes, categories=cats)
     origin = np.repeat([entries[k][0].train_through or 0 for k in keys], sizes).astype(np.int16)
-    pred = pd.DataFrame({
+    return pd.DataFrame({
         "ccode1": (pred["dyad_id"] // 1000).astype(np.int16), "ccode2": (pred["dyad_id"] % 1000).astype(np.int16),
         "dyad_id": pred["dyad_id"], "year": pred["year"], "scheme": labels["scheme"], "window": labels["window"],
         "origin": pd.arrays.IntegerArray(origin, origin == 0),  # missing for the eras (no origin)
         "model": labels["model"], "p": pred["p"], "outcome": pred["outcome"]})
-    scores = _scores_of(entries, keys)
-    calib, by_era = _calibration(pred)
-    best = best_of(pred)  # on the categorical labels: grouping 8.7 million text labels took 1.4 s
-    for col in ("scheme", "window", "model"):  # text, decoded by Arrow (pandas' astype(str) took 3 s)
-        pred[col] = _as_text(pred[col])
-    return Validation(spec, pred, scores, calib, by_era,
-                      pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins), best)
 
 
 def _as_text(labels: pd.Series) -> pd.Series:
@@ -458,8 +530,10 @@ def _stack(frames: list[pd.DataFrame], bases: list[pd.DataFrame | None]):
 
 def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = True) -> dict[str, Path]:
     """``predictions.parquet`` (with the spec and windows in its metadata), ``scores``,
-    ``calibration``, ``calibration_by_era`` and ``failures`` as CSV and Markdown, and the
-    reliability and separation figures."""
+    ``calibration``, ``calibration_by_era``, ``failures``, ``recalibration`` and
+    ``ensemble_weights`` as CSV and Markdown, and the reliability figures (the fitted models;
+    the recalibrated and combined ones) and the separation plots (fitted models, benchmarks and
+    the headline model)."""
     from alliances.analysis.predict import write_frame
     from alliances.analysis.report import write_tables
 
@@ -468,18 +542,31 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
             "benchmarks": list(BENCHMARKS), "best_model": v.best,
             "note": "out-of-sample predictions; recompute any metric from p and outcome"}
     paths = {"predictions": write_frame(v.predictions, out / "predictions.parquet", meta)}
-    write_tables({"scores": v.scores, "calibration": v.calibration, "calibration_by_era": v.calibration_by_era,
-                  "failures": v.failures}, out)
+    tables = {"scores": v.scores, "calibration": v.calibration, "calibration_by_era": v.calibration_by_era,
+              "failures": v.failures}
+    if v.recalibration is not None:
+        tables["recalibration"] = v.recalibration
+    if v.weights is not None:
+        tables["ensemble_weights"] = v.weights
+    if v.ranking is not None:
+        tables["ranking"] = v.ranking
+    write_tables(tables, out)
     if figures:
         from alliances.analysis.figures import reliability_figure, separation_figure
 
         rolling = v.predictions[v.predictions["scheme"] == "rolling"]
         words = {"base_rate": "base rate (benchmark)", "duration_only": "duration only (benchmark)",
                  "relogit": "King-Zeng logit", "cloglog": "cloglog hazard", "cox": "Cox (years at risk)"}
-        tables = {words.get(m, m): g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
-        reliability_figure(tables, out / "reliability", f"Out-of-sample calibration: {v.spec.name or v.spec.outcome}, "
-                           "rolling origins")
+        by_model = {m: g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
+        title = f"Out-of-sample calibration: {v.spec.name or v.spec.outcome}, rolling origins"
+        reliability_figure({words.get(m, m): t for m, t in by_model.items() if not combine.is_derived(m)},
+                           out / "reliability", title)
+        reliability_figure({words.get(m, m): t for m, t in by_model.items()
+                            if combine.is_derived(m) or m == "base_rate"},
+                           out / "reliability_recalibrated", f"{title}, recalibrated and combined")
         for model, g in rolling.groupby("model", sort=True):
+            if combine.is_derived(model) and model != v.best:
+                continue
             separation_figure(g["p"].to_numpy(), g["outcome"].to_numpy(), out / f"separation_{model}",
                               f"Separation plot: {words.get(model, model)}, rolling-origin forecasts "
                               f"of {v.spec.outcome.replace('_', ' ')}")

@@ -802,7 +802,9 @@ def headline(pred: dict, validation, plan: Plan) -> list[str]:
                f"(against the base rate out of sample: log-score gain {score['log_score_gain']:+.5f} nats per "
                f"dyad-year [{score['log_score_gain_lo']:+.5f}, {score['log_score_gain_hi']:+.5f}], Brier skill "
                f"{score['brier_skill']:+.4f} [{score['brier_skill_lo']:+.4f}, {score['brier_skill_hi']:+.4f}]; "
-               "95% intervals from a bootstrap of forecast years)")
+               "95% intervals from a bootstrap of forecast years"
+               + ("; the Brier skill's interval includes 0, so on that score the model is not distinguishable "
+                  "from the base rate)" if score["brier_skill_lo"] <= 0 <= score["brier_skill_hi"] else ")"))
     # base rates from the last ten years whose outcome is observed (later onsets are unknown)
     known = at[at["model"] == row["model"]].dropna(subset=["base_rate_all"])
     recent = known[known["year"] > known["year"].max() - 10] if len(known) else known
@@ -974,6 +976,10 @@ def render_report(build_meta: dict, plan: Plan, fits: dict, failures: list, robu
                       "intervals from 1,000 bootstrap samples of forecast years):", "",
                       markdown_table(cells[["model", "log-score gain [95%]", "Brier skill [95%]",
                                             "beats base rate on both"]]), ""]
+            above = {what: rk.loc[rk[f"{col}_lo"] > 0, "model"].tolist()
+                     for what, col in (("log score", "log_score_gain"), ("Brier score", "brier_skill"))}
+            lines += [" ".join(f"Better than the base rate on the {what} with the interval above 0: "
+                               f"{', '.join(ms) if ms else 'no model'}." for what, ms in above.items()), ""]
         lines += [
                   "Calibration by era (rolling origins): mean predicted probability against the observed rate; "
                   "ratio > 1 means over-prediction.", ""]

@@ -124,3 +124,29 @@ def test_recalibrated_predictions_map_the_interval():
         x = np.log(pred.loc[:1, c] / (1 - pred.loc[:1, c]))
         np.testing.assert_allclose(new[c].to_numpy(), 1 / (1 + np.exp(-(-0.5 + 0.8 * x))))
     assert (new["p_lo"] <= new["p"]).all() and (new["p"] <= new["p_hi"]).all()
+
+
+def test_read_recalibration_errors_name_the_file(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from alliances.models import ModelError
+
+    with pytest.raises(ModelError, match="recalibration.csv: not found"):
+        combine.read_recalibration(tmp_path)
+    good = pd.DataFrame({"scheme": ["rolling"], "window": ["final"], "model": ["logit"], "intercept": [-1.0],
+                         "slope": [0.7], "rows": [10], "events": [3], "rule": ["logistic recalibration"]})
+    good.drop(columns="slope").to_csv(tmp_path / "recalibration.csv", index=False)
+    table = pa.table({"p": [0.1]}).replace_schema_metadata({b"alliances.predictions": b'{"spec": {"name": "b"}}'})
+    pq.write_table(table, tmp_path / "predictions.parquet")
+    with pytest.raises(ModelError, match="missing column.*slope"):
+        combine.read_recalibration(tmp_path)
+    good.assign(slope=-0.5).to_csv(tmp_path / "recalibration.csv", index=False)
+    with pytest.raises(ModelError, match="line 2: slope '-0.5' is not a positive number"):
+        combine.read_recalibration(tmp_path)
+    good.to_csv(tmp_path / "recalibration.csv", index=False)
+    got, spec = combine.read_recalibration(tmp_path)
+    assert spec == {"name": "b"} and got["slope"].iloc[0] == 0.7
+    good.assign(intercept="abc").to_csv(tmp_path / "recalibration.csv", index=False)
+    with pytest.raises(ModelError, match="line 2: intercept 'abc' is not a number"):
+        combine.read_recalibration(tmp_path)

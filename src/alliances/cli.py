@@ -222,6 +222,9 @@ def predict(
     panel_path: Annotated[Path, typer.Option("--panel", help="panel built by `alliances build`")] = Path("datasets/dyad_years.parquet"),
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="output folder (default analyses/output/predict/<dyad>)")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="write PNG and SVG figures")] = True,
+    recalibrate: Annotated[Optional[Path], typer.Option(
+        help="a validation folder of the same specification: add each model's recalibrated version "
+             "(<model>_recal, from its recalibration.csv)")] = None,
 ) -> None:
     """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
     from alliances.analysis.predict import (
@@ -242,12 +245,26 @@ def predict(
     if set_:
         scenarios.append(Scenario.from_assignments(set_))
     models = read_models(model or ["analyses/specs/baseline.toml"])
+    recal = None
+    if recalibrate is not None:
+        from alliances.analysis.combine import read_recalibration
+        from alliances.analysis.replicate import same_model
+        from alliances.models import ModelError, Spec
+
+        recal, validated = read_recalibration(recalibrate)
+        for m in models:
+            spec = m if isinstance(m, Spec) else m.spec
+            if not same_model(spec, Spec.from_dict(validated)):
+                raise ModelError(f"{recalibrate}: validated specification {validated.get('name')!r} differs from "
+                                 f"{spec.name!r} in its outcome, covariates, sample or time controls; a "
+                                 "recalibration applies only to forecasts of the model it was fitted on")
     # only the columns the models and predictions use (25 of 157 for the baseline: 0.3 s, not 1 s)
     panel = read_panel(panel_path, columns=present_columns(panel_path, prediction_columns(models)))
     parse_dyad(dyad, panel)
     fits = load_fits(panel, models, ests, panel_sha256=sha256_file(panel_path), progress=_log)
     target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
-    frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures)
+    frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures,
+                             recalibration=recal)
     pred = frames["predictions"]
     cols = ["year", "model", "outcome", "at_risk", "observed_tie", "p", "p_lo", "p_hi", "pct_great_powers"]
     typer.echo(pred[pred["at_risk"]][cols].tail(12).to_string(index=False))

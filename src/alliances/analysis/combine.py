@@ -27,7 +27,9 @@ The ``final`` row of each table is fitted on every rolling-origin forecast: it i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -182,6 +184,43 @@ def derived_predictions(pred: pd.DataFrame, models: Sequence[str], components: S
             pd.DataFrame(weight_rows, columns=WEIGHT_COLUMNS))
 
 
+def read_recalibration(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
+    """The ``recalibration.csv`` of a validation folder and the specification it was validated
+    with (from ``predictions.parquet``'s metadata), checked; a :class:`ModelError` names the file
+    and what is wrong with it."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from alliances.models.errors import ModelError
+
+    folder = Path(folder)
+    path, meta_path = folder / "recalibration.csv", folder / "predictions.parquet"
+    for f in (path, meta_path):
+        if not f.is_file():
+            raise ModelError(f"{f}: not found; pass the output folder of `alliances validate` (or "
+                             "analyses/output/validation of `alliances replicate`)")
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot read it as CSV ({exc})") from exc
+    missing = [c for c in RECALIBRATION_COLUMNS if c not in table.columns]
+    if missing:
+        raise ModelError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(RECALIBRATION_COLUMNS)}")
+    for col in ("intercept", "slope"):
+        values = pd.to_numeric(table[col], errors="coerce")
+        bad = ~np.isfinite(values) | ((col == "slope") & (table["rule"] == "logistic recalibration") & ~(values > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ModelError(f"{path}: line {i + 2}: {col} {str(table[col].iloc[i])!r} is not "
+                             f"{'a positive number' if col == 'slope' else 'a number'}")
+        table[col] = values
+    raw = (pq.read_schema(meta_path).metadata or {}).get(b"alliances.predictions")
+    if raw is None:
+        raise ModelError(f"{meta_path}: no alliances metadata; it was not written by `alliances validate`")
+    return table, json.loads(raw)["spec"]
+
+
 def _wide(pred: pd.DataFrame, components: Sequence[str]) -> pd.DataFrame:
     """One row per (scheme, window, dyad, year) with each component's p as a column (missing
     where the component could not be fitted on the window).
@@ -209,4 +248,4 @@ def _wide(pred: pd.DataFrame, components: Sequence[str]) -> pd.DataFrame:
 
 
 __all__ = ["ENSEMBLE", "FINAL", "MIN_EVENTS", "RECAL_SUFFIX", "apply_recalibration", "derived_predictions",
-           "is_derived", "pool_weights", "recalibrated_name", "recalibration"]
+           "is_derived", "pool_weights", "read_recalibration", "recalibrated_name", "recalibration"]

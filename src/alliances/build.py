@@ -30,6 +30,7 @@ from alliances.covariates.arms import add_arms
 from alliances.covariates.events import add_user_events
 from alliances.covariates.exercises import add_exercises
 from alliances.covariates.geography import add_geography, capital_years
+from alliances.covariates.network import add_network
 from alliances.covariates.power import add_power
 from alliances.covariates.regime import add_regime
 from alliances.covariates.similarity import add_similarity
@@ -112,6 +113,8 @@ def run(
         panel = orient(panel, ctx.directed)
         say("alliance-portfolio similarity (S, kappa, tau-b)")
         panel = add_similarity(panel, ctx.directed)
+        say("alliance-network terms (shared allies, degree, allies of rivals, common great-power allies)")
+        panel = add_network(panel)
         panel, user_events = add_user_events(panel, events, ctx.start, ctx.end)
         say("onsets and durations")
         panel = add_outcomes(panel, ctx.coverage_end("atop_members"))

@@ -18,6 +18,7 @@ from alliances.covariates import (
     events,
     exercises,
     geography,
+    network,
     power,
     regime,
     similarity,
@@ -34,7 +35,8 @@ __all__ = ["NULLABLE_INTS", "Column", "agreement_columns", "agreement_dyad_colum
 def dyad_year_columns() -> list[Column]:
     """All columns of ``dyad_years.parquet`` in their output order."""
     cols: list[Column] = []
-    for module in (panel, ties, onsets, cow_alliance, power, geography, threat, regime, similarity, exercises):
+    for module in (panel, ties, onsets, cow_alliance, power, geography, threat, regime, similarity, network,
+                   exercises):
         cols.extend(module.COLUMNS)
     cols.extend(exercises.ONSET_COLUMNS)
     for module in (unga, voting, arms):

@@ -121,10 +121,10 @@ def compare_forecasts(with_behaviour: pd.DataFrame, without: pd.DataFrame, model
     # year-block bootstrap of the differences in log score and Brier score
     pw, po = both["p_with"].to_numpy(dtype="float64"), both["p_without"].to_numpy(dtype="float64")
     ll = lambda p: y * np.log(np.clip(p, 1e-15, 1)) + (1 - y) * np.log(np.clip(1 - p, 1e-15, 1))  # noqa: E731
-    sums, n = metrics.block_bootstrap_sums({"ll": ll(pw) - ll(po), "br": (pw - y) ** 2 - (po - y) ** 2}, year,
-                                           reps, seed)
+    diffs = {"ll": ll(pw) - ll(po), "br": (pw - y) ** 2 - (po - y) ** 2}
+    sums, n = metrics.block_bootstrap_sums(diffs, year, reps, seed)
     ll_draws, br_draws = sums["ll"] / n, sums["br"] / n
-    diff_ll_total, diff_br_total = float(np.sum(ll(pw) - ll(po))), float(np.sum((pw - y) ** 2 - (po - y) ** 2))
+    diff_ll_total, diff_br_total = float(diffs["ll"].sum()), float(diffs["br"].sum())
     table["dyad_years"] = len(y)
     table["events"] = int(y.sum())
     table["years"] = f"{int(year.min())}-{int(year.max())}"

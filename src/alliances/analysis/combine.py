@@ -22,7 +22,7 @@ coefficient and weight tables, which hold every (a, b) and every weight with the
 events it was fitted on, so a reviewer can refit each one from ``predictions.parquet``.
 
 The ``final`` row of each table is fitted on every rolling-origin forecast: it is the version
-:func:`recalibrate_predictions` applies to forecasts of years past the sample.
+:func:`alliances.analysis.predict.recalibrated` applies to forecasts of years past the sample.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import pandas as pd
 from scipy.special import expit
 
 from alliances.analysis import metrics
+from alliances.models.errors import ModelError
 
 #: Fewest events among the earlier forecasts for a recalibration or ensemble fit.
 MIN_EVENTS = 10
@@ -68,7 +69,7 @@ def recalibration(p: np.ndarray, y: np.ndarray) -> tuple[float, float, str]:
     events = float(y.sum())
     if min(events, len(y) - events) < MIN_EVENTS:
         return 0.0, 1.0, f"identity: fewer than {MIN_EVENTS} earlier events"
-    beta = metrics._logit_newton(_logit(p), np.zeros(len(p)), y.astype(np.float64), start=(0.0, 1.0))
+    beta = metrics.fit_logistic(_logit(p), np.zeros(len(p)), y.astype(np.float64), start=(0.0, 1.0))
     if beta is None or beta[1] <= 0:
         return 0.0, 1.0, "identity: the recalibration fit has no positive slope"
     return float(beta[0]), float(beta[1]), "logistic recalibration"
@@ -98,7 +99,7 @@ def pool_weights(P: np.ndarray, y: np.ndarray) -> np.ndarray:
                    constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones(k)}],
                    options={"ftol": 1e-12, "maxiter": 200})
     if not res.success:
-        raise ValueError(f"ensemble weights: SLSQP did not converge ({res.message})")
+        raise ModelError(f"ensemble weights: SLSQP did not converge ({res.message})")
     w = np.clip(res.x, 0.0, None)
     return w / w.sum()
 
@@ -192,8 +193,6 @@ def read_recalibration(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
 
     import pyarrow.parquet as pq
 
-    from alliances.models.errors import ModelError
-
     folder = Path(folder)
     path, meta_path = folder / "recalibration.csv", folder / "predictions.parquet"
     for f in (path, meta_path):
@@ -241,7 +240,7 @@ def _wide(pred: pd.DataFrame, components: Sequence[str]) -> pd.DataFrame:
                 continue
             if len(f) != len(first) or not (np.array_equal(f["dyad_id"].to_numpy(), first["dyad_id"].to_numpy())
                                             and np.array_equal(f["year"].to_numpy(), first["year"].to_numpy())):
-                raise ValueError(f"{c} forecasts other rows than {first_name} in the window {first['window'].iloc[0]}")
+                raise ModelError(f"{c} forecasts other rows than {first_name} in the window {first['window'].iloc[0]}")
             part[c] = f["p"].to_numpy(dtype=np.float64)
         parts.append(part)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*keys, *components])

@@ -250,11 +250,18 @@ class Validation:
         return self.best_model if self.best_model is not None else best_of(self.predictions)
 
 
+def _rolling_common(pred: pd.DataFrame) -> pd.DataFrame:
+    return common_windows(pred[(pred["scheme"] == "rolling").to_numpy()])
+
+
 def ranking(pred: pd.DataFrame) -> pd.DataFrame:
     """Pooled rolling-origin log score and Brier score of every model (benchmarks excluded) on the
     windows every model could be fitted on, beside the base rate's on the same rows, with
     ``beats_base_rate`` true when a model is better on both scores; best log score first."""
-    r = common_windows(pred[(pred["scheme"] == "rolling").to_numpy()])
+    return _ranking(_rolling_common(pred))
+
+
+def _ranking(r: pd.DataFrame) -> pd.DataFrame:
     base = r[(r["model"] == "base_rate").to_numpy()]
     if base.empty:
         return pd.DataFrame(columns=["model", "log_score", "brier", "base_log_score", "base_brier",
@@ -269,11 +276,13 @@ def ranking(pred: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranked_with_skill(pred: pd.DataFrame) -> pd.DataFrame:
-    """:func:`ranking` with each model's :func:`skill` and its year-bootstrap intervals."""
-    rank = ranking(pred)
+    """:func:`ranking` with each model's :func:`skill` and its year-bootstrap intervals (the
+    common rolling windows selected once for all models)."""
+    r = _rolling_common(pred)
+    rank = _ranking(r)
     if rank.empty:
         return rank
-    extra = pd.DataFrame([skill(pred, m) for m in rank["model"]]).drop(columns="model")
+    extra = pd.DataFrame([_skill(r, m) for m in rank["model"]]).drop(columns="model")
     return pd.concat([rank, extra], axis=1)
 
 
@@ -294,7 +303,10 @@ def skill(pred: pd.DataFrame, model: str, reps: int = 1000, seed: int = 20261206
     (a year's dyads move together): ``log_score_gain`` (mean log score minus the base rate's, in
     nats per dyad-year; above 0 is better) and ``brier_skill`` (1 - Brier / Brier of the base
     rate), each with ``_lo`` and ``_hi``."""
-    r = common_windows(pred[(pred["scheme"] == "rolling").to_numpy()])
+    return _skill(_rolling_common(pred), model, reps, seed)
+
+
+def _skill(r: pd.DataFrame, model: str, reps: int = 1000, seed: int = 20261206) -> dict[str, float]:
     keys = ["window", "dyad_id", "year"]
     m = r[(r["model"] == model).to_numpy()][[*keys, "p", "outcome"]]
     b = r[(r["model"] == "base_rate").to_numpy()][[*keys, "p"]]
@@ -303,8 +315,8 @@ def skill(pred: pd.DataFrame, model: str, reps: int = 1000, seed: int = 20261206
         raise ModelError(f"{model} has no rolling-origin forecast beside the base rate")
     y = both["outcome"].to_numpy(dtype=np.float64)
     p, q = both["p"].to_numpy(dtype=np.float64), both["p_base"].to_numpy(dtype=np.float64)
-    ll = lambda v: np.where(y == 1, np.log(np.clip(v, 1e-15, 1)), np.log(np.clip(1 - v, 1e-15, 1)))  # noqa: E731
-    values = {"ll": ll(p) - ll(q), "se": (p - y) ** 2, "se_base": (q - y) ** 2}
+    values = {"ll": metrics.log_likelihoods(p, y) - metrics.log_likelihoods(q, y),
+              "se": (p - y) ** 2, "se_base": (q - y) ** 2}
     sums, n = metrics.block_bootstrap_sums(values, both["year"].to_numpy(), reps, seed)
     gain, bss = sums["ll"] / n, 1.0 - sums["se"] / sums["se_base"]
     return {"model": model, "rows": len(y), "events": int(y.sum()),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from alliances.analysis.census import census_table, great_power_pacts
 from alliances.dyads.context import BuildContext
-from alliances.outcomes.census import agreements, census_table, great_power_pacts
+from alliances.outcomes.agreements import agreements
 
 
 @pytest.fixture(scope="module")

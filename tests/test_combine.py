@@ -130,23 +130,23 @@ def test_read_recalibration_errors_name_the_file(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from alliances.models import ModelError
+    from alliances.errors import SpecError
 
-    with pytest.raises(ModelError, match="recalibration.csv: not found"):
+    with pytest.raises(SpecError, match="recalibration.csv: not found"):
         combine.read_recalibration(tmp_path)
     good = pd.DataFrame({"scheme": ["rolling"], "window": ["final"], "model": ["logit"], "intercept": [-1.0],
                          "slope": [0.7], "rows": [10], "events": [3], "rule": ["logistic recalibration"]})
     good.drop(columns="slope").to_csv(tmp_path / "recalibration.csv", index=False)
     table = pa.table({"p": [0.1]}).replace_schema_metadata({b"alliances.predictions": b'{"spec": {"name": "b"}}'})
     pq.write_table(table, tmp_path / "predictions.parquet")
-    with pytest.raises(ModelError, match="missing column.*slope"):
+    with pytest.raises(SpecError, match="missing column.*slope"):
         combine.read_recalibration(tmp_path)
     good.assign(slope=-0.5).to_csv(tmp_path / "recalibration.csv", index=False)
-    with pytest.raises(ModelError, match="line 2: slope '-0.5' is not a positive number"):
+    with pytest.raises(SpecError, match="line 2: slope '-0.5' is not a positive number"):
         combine.read_recalibration(tmp_path)
     good.to_csv(tmp_path / "recalibration.csv", index=False)
     got, spec = combine.read_recalibration(tmp_path)
     assert spec == {"name": "b"} and got["slope"].iloc[0] == 0.7
     good.assign(intercept="abc").to_csv(tmp_path / "recalibration.csv", index=False)
-    with pytest.raises(ModelError, match="line 2: intercept 'abc' is not a number"):
+    with pytest.raises(SpecError, match="line 2: intercept 'abc' is not a number"):
         combine.read_recalibration(tmp_path)

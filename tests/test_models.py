@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alliances.errors import SpecError
 from alliances.models import (
     ESTIMATORS,
     CollinearityError,
@@ -92,14 +93,14 @@ def test_example_specs_load():
 )
 def test_spec_errors(kw, match):
     base = {"outcome": "alliance_onset", "covariates": ["cap_ratio"]}
-    with pytest.raises(ModelError, match=match):
+    with pytest.raises(SpecError, match=match):
         Spec(**{**base, **kw})
 
 
 def test_unknown_toml_field(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('outcome = "alliance_onset"\ncovariates = []\nclustr = "dyad"\n')
-    with pytest.raises(ModelError, match="unknown spec field.*clustr"):
+    with pytest.raises(SpecError, match="unknown spec field.*clustr"):
         Spec.from_toml(p)
 
 
@@ -133,7 +134,7 @@ def test_risk_set_and_lag():
 
 
 def test_unknown_column_lists_close_matches(synth):
-    with pytest.raises(ModelError, match=r"'cap_ration' \(did you mean 'cap_ratio'"):
+    with pytest.raises(SpecError, match=r"'cap_ration' \(did you mean 'cap_ratio'"):
         fit(synth, Spec("alliance_onset", ["cap_ration"]), "logit")
 
 
@@ -349,20 +350,20 @@ def test_compare_table(fits):
     assert t.loc["const"].iloc[2] == ""  # Cox has no intercept
 
 
-def test_cli_fit(tmp_path, synth, monkeypatch):
-    from alliances.models import cli, cli_fit
+def test_fit_file(tmp_path, synth, monkeypatch):
+    from alliances.models import fit_file, fitting
 
-    monkeypatch.setattr(cli, "read_panel", lambda path, _spec=None: pd.read_parquet(path))  # no build metadata
+    monkeypatch.setattr(fitting, "read_for", lambda path, _spec: pd.read_parquet(path))  # no build metadata
     panel = tmp_path / "panel.parquet"
     synth.to_parquet(panel)
     spec = tmp_path / "s.toml"
     spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ratio", "contig_land"]\n')
-    lines: list[str] = []
-    out = cli_fit(spec, panel, ["logit", "cox"], out_dir=tmp_path / "out", echo=lines.append)
+    out = fit_file(spec, panel, ["logit", "cox"], out_dir=tmp_path / "out")
     assert set(out) == {"logit", "cox"} and (tmp_path / "out" / "s.logit.json").exists()
     assert (tmp_path / "out" / "s.cox.csv").read_text().startswith("model,estimator,outcome,term,estimate")
     assert len(out["logit"].panel_sha256) == 64
-    assert any("Observations" in line for line in lines)
+    with pytest.raises(ModelError, match="unknown estimator.*'probit'"):
+        fit_file(spec, panel, ["probit"])
 
 
 def test_error_classes_form_one_hierarchy():

@@ -200,7 +200,7 @@ def test_agreement_table(table, atop_members, panel):
 
 def test_agreement_table_matches_the_census(table, data_dir):
     from alliances.dyads.context import BuildContext
-    from alliances.outcomes.census import agreements
+    from alliances.outcomes.agreements import agreements
 
     per = agreements(BuildContext(data_dir=data_dir)).set_index("atopid")
     t = table.set_index("atopid")

@@ -116,7 +116,8 @@ def test_report_steps_need_only_the_columns_they_name(panel, build_result):
     """The behaviour comparison and the onsets' sources on the columns the replication reads
     back for them equal those on the whole panel (both skip quietly what a panel lacks)."""
     from alliances.analysis.behaviour import compare_dyad
-    from alliances.analysis.replicate import onset_shares, report_columns
+    from alliances.analysis.replicate import report_columns
+    from alliances.analysis.tables import onset_shares
     from alliances.models import Spec
 
     plan = load_plan(REPO / "analyses" / "replicate.toml")

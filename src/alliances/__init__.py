@@ -13,10 +13,9 @@ The layout follows the data flow:
 - ``cli`` is the ``alliances`` command.
 """
 
-__version__ = "0.1.0"
-
-from alliances.build import build_panel, run  # noqa: E402
-from alliances.outcomes.onsets import onset_sources  # noqa: E402
-from alliances.store import read_panel, write_build  # noqa: E402
+from alliances.analysis.census import onset_sources
+from alliances.build import build_panel, run
+from alliances.store import read_panel, write_build
+from alliances.version import __version__
 
 __all__ = ["__version__", "build_panel", "onset_sources", "read_panel", "run", "write_build"]

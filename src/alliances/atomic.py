@@ -130,3 +130,10 @@ def folder_lock(folder: str | os.PathLike, wait: float | None = None) -> Iterato
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically; returns ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return path

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from alliances import __version__
 from alliances.codebook import (
     NULLABLE_INTS,
     Column,
@@ -25,7 +23,7 @@ from alliances.codebook import (
     agreement_dyad_columns,
     dyad_year_columns,
 )
-from alliances.config import DEFAULT_END
+from alliances.config import DEFAULT_END, Progress
 from alliances.covariates.arms import add_arms
 from alliances.covariates.events import add_user_events
 from alliances.covariates.exercises import add_exercises
@@ -39,13 +37,13 @@ from alliances.covariates.unga import add_unga
 from alliances.dyads.context import MISSING, BuildContext
 from alliances.dyads.panel import dyad_years, to_directed
 from alliances.errors import PanelError
-from alliances.outcomes.census import agreement_table
+from alliances.metadata import SharedMetadata
+from alliances.outcomes.agreements import agreement_table
 from alliances.outcomes.cow_alliance import add_cow_alliance
 from alliances.outcomes.onsets import add_onset_agreements, add_outcomes
 from alliances.outcomes.ties import add_ties, orient
 from alliances.outcomes.voting import add_voting_alignment
-
-Progress = Callable[[str], None]
+from alliances.version import __version__
 
 
 @dataclass(frozen=True)
@@ -129,18 +127,6 @@ def run(
     if user_events is not None:
         meta["user_events"] = user_events
     return Build(panel, agreements, meta, table)
-
-
-class SharedMetadata(dict):
-    """Build metadata kept in ``DataFrame.attrs``: shared, not deep-copied, by derived frames.
-
-    pandas deep-copies ``attrs`` into every frame or column derived from a frame; with the
-    build metadata (every input's provenance) that cost 2 s of a 14-s prediction run. Treat it
-    as read-only: frames derived from one panel share this one dict.
-    """
-
-    def __deepcopy__(self, memo: dict) -> "SharedMetadata":
-        return self
 
 
 def build_panel(start: int = 1816, end: int = DEFAULT_END, directed: bool = False,

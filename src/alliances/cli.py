@@ -4,6 +4,11 @@ One error path: every command is wrapped by :func:`command`, which turns any fai
 one plain-text line on stderr and an exit code from :mod:`alliances.errors` (README,
 "Exit codes"); ``alliances --debug COMMAND`` (or ``ALLIANCES_DEBUG=1``) shows the traceback.
 User text (paths, values) is never read as markup.
+
+Each command imports the library modules it needs inside its function, the one place in the
+package that does so on purpose: ``alliances --help`` and the quick commands (``sources``,
+``codebook``, ``inspect``) then start without loading statsmodels, Dask or matplotlib, which
+together take several seconds to import.
 """
 
 from __future__ import annotations
@@ -21,8 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alliances.analysis.report import DEFAULT_SEED
-from alliances.config import DEFAULT_END
+from alliances.config import DEFAULT_END, DEFAULT_SEED
 from alliances.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -167,7 +171,7 @@ def codebook(
     out_path: Annotated[Path, typer.Option("--out", help="where to write the Markdown codebook")] = Path("datasets/codebook.md"),
 ) -> None:
     """Write the codebook generated from the column declarations."""
-    from alliances.analysis.report import write_text_atomic
+    from alliances.atomic import write_text_atomic
     from alliances.store import codebook_markdown
 
     write_text_atomic(out_path, codebook_markdown())
@@ -248,14 +252,13 @@ def predict(
     recal = None
     if recalibrate is not None:
         from alliances.analysis.combine import read_recalibration
-        from alliances.analysis.replicate import same_model
-        from alliances.models import ModelError, Spec
+        from alliances.models import Spec
 
         recal, validated = read_recalibration(recalibrate)
         for m in models:
             spec = m if isinstance(m, Spec) else m.spec
-            if not same_model(spec, Spec.from_dict(validated)):
-                raise ModelError(f"{recalibrate}: validated specification {validated.get('name')!r} differs from "
+            if not spec.same_model(Spec.from_dict(validated)):
+                raise UsageError(f"{recalibrate}: validated specification {validated.get('name')!r} differs from "
                                  f"{spec.name!r} in its outcome, covariates, sample or time controls; a "
                                  "recalibration applies only to forecasts of the model it was fitted on")
     # only the columns the models and predictions use (25 of 157 for the baseline: 0.3 s, not 1 s)
@@ -285,9 +288,13 @@ def fit(
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="folder for <spec>.<estimator>.json and estimates CSV")] = None,
 ) -> None:
     """Fit onset models of one specification; print summaries; save JSON results and a tidy CSV."""
-    from alliances.models import cli_fit
+    from alliances.models import compare, fit_file
 
-    cli_fit(spec, panel_path, _estimators(estimators), out_dir, echo=typer.echo)
+    fits = fit_file(spec, panel_path, _estimators(estimators), out_dir)
+    for res in fits.values():
+        typer.echo(res.summary() + "\n")
+    if len(fits) > 1:
+        typer.echo(compare(list(fits.values()), names=list(fits)).to_string())
 
 
 @command
@@ -309,10 +316,10 @@ def validate(
     """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
     from alliances.analysis.validate import run_validation, write_validation
     from alliances.models import Spec
+    from alliances.store import read_metadata
 
-    if not panel_path.is_file():
-        raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
     parsed = Spec.from_toml(spec)
+    read_metadata(panel_path)  # a missing or foreign panel is refused before any work (exit 3, as in fit)
     v = run_validation(panel_path, parsed, _estimators(estimators, "VALIDATED_ESTIMATORS"), first_origin=first_origin, step=step,
                        horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
     target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
@@ -371,9 +378,9 @@ def census(
     out_dir: Annotated[Path, typer.Option("--out", help="folder for census.csv/.md and great_power_pacts.csv/.md")] = Path("analyses/output/census"),
 ) -> None:
     """Great-power agreement census from the ATOP member-level file."""
-    from alliances.analysis.report import write_tables
+    from alliances.analysis.census import run_census
+    from alliances.analysis.tables import write_tables
     from alliances.dyads.context import BuildContext
-    from alliances.outcomes.census import run_census
 
     tables = run_census(BuildContext(data_dir=data_dir))
     for path in write_tables(tables, out_dir):

@@ -4,7 +4,7 @@ and the generated ``datasets/codebook.md``.
 Each stage module (``dyads.panel``, ``outcomes.ties``, ``outcomes.onsets``, the
 ``covariates`` modules) declares the columns it adds in a module-level ``COLUMNS`` list of
 :class:`~alliances.column.Column` records; this module collects them in data-flow order. ``ties.AGREEMENT_COLUMNS`` declares
-``agreement_dyads.parquet`` and ``census.AGREEMENTS_COLUMNS`` ``agreements.parquet``.
+``agreement_dyads.parquet`` and ``agreements.AGREEMENTS_COLUMNS`` ``agreements.parquet``.
 
 Types are pandas/Arrow names: ``int8`` ... ``float64``, ``bool``, ``category``, ``date32``,
 ``list<int32>``; ``Int8``/``Int16``/``Int32`` are nullable integers (null = unknown).
@@ -26,7 +26,7 @@ from alliances.covariates import (
     unga,
 )
 from alliances.dyads import panel
-from alliances.outcomes import census, cow_alliance, onsets, ties, voting
+from alliances.outcomes import agreements, cow_alliance, onsets, ties, voting
 
 __all__ = ["NULLABLE_INTS", "Column", "agreement_columns", "agreement_dyad_columns", "dyad_year_columns", "pair",
            "to_markdown"]
@@ -56,7 +56,7 @@ def agreement_dyad_columns() -> list[Column]:
 
 def agreement_columns() -> list[Column]:
     """All columns of ``agreements.parquet`` (one row per ATOP agreement)."""
-    return list(census.AGREEMENTS_COLUMNS)
+    return list(agreements.AGREEMENTS_COLUMNS)
 
 
 def to_markdown(columns: list[Column], title: str, registry: dict, intro: str = "") -> str:

@@ -2,7 +2,8 @@
 
 Every message names the file, column, row or value at fault and, where it can, the fix.
 The one hierarchy: :class:`AlliancesError` -> :class:`SourceError` (input files),
-:class:`PanelError` (built panels and their use), :class:`UsageError` (a bad option value),
+:class:`PanelError` (built panels and their use), :class:`SpecError` (specifications, plans
+and saved results), :class:`UsageError` (a bad option value),
 :class:`ScenarioError` (a counterfactual that cannot be applied), :class:`OutputError`
 (a file that cannot be written), and ``alliances.models.ModelError`` with
 ``SeparationError``, ``CollinearityError`` and ``ConvergenceError``.
@@ -38,6 +39,12 @@ class SourceNotFound(SourceError, FileNotFoundError):
 
 class PanelError(AlliancesError, ValueError):
     """A panel cannot be built or read as asked (bad years, bad file, unknown dyad)."""
+
+
+class SpecError(AlliancesError, ValueError):
+    """A specification, replication or multiverse plan, or saved result (a model's JSON, a
+    validation's recalibration table) that is missing, damaged, invalid, or asks for panel
+    columns the panel does not have."""
 
 
 class UsageError(AlliancesError, ValueError):

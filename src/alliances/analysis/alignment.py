@@ -25,6 +25,13 @@ import numpy as np
 import pandas as pd
 
 from alliances.analysis import metrics
+from alliances.analysis.tables import markdown_table
+from alliances.covariates.unga import mid_rank_percentile
+from alliances.dyads.keys import dyad_id
+from alliances.errors import SpecError
+from alliances.models.errors import ModelError
+from alliances.outcomes.onsets import outcome_words
+from alliances.outcomes.voting import ENTER_PERCENTILE, EXIT_PERCENTILE
 
 #: measures of the record, in the order of the table
 MEASURES = ("tie", "alliance", "portfolio_s", "mme_exercises", "user_event_count",
@@ -42,15 +49,13 @@ def parse_pairs(texts: list[str]) -> list[tuple[int, int]]:
     for text in texts:
         a, _, b = str(text).partition("-")
         if not (a.strip().isdigit() and b.strip().isdigit()):
-            raise ValueError(f"reference pair {text!r} is not 'CCODE-CCODE', e.g. '2-200'")
+            raise SpecError(f"reference pair {text!r} is not 'CCODE-CCODE', e.g. '2-200'")
         pairs.append((min(int(a), int(b)), max(int(a), int(b))))
     return pairs
 
 
 def great_power_percentile(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Mid-rank percentile of ``column`` among the great-power dyads of the same year (NaN elsewhere)."""
-    from alliances.covariates.unga import mid_rank_percentile
-
     gp = frame["great_power_dyad"].fillna(0).to_numpy() == 1
     values = np.where(gp, frame[column].to_numpy(dtype="float64"), np.nan)
     return mid_rank_percentile(values, frame["year"].to_numpy())
@@ -61,8 +66,8 @@ def record(panel: pd.DataFrame, pairs: list[tuple[int, int]]) -> pd.DataFrame:
     percentile among the great-power dyads of the year (``<distance>_gp_pct``)."""
     frame = panel.loc[panel["year"] >= FIRST_YEAR, [c for c in COLUMNS if c in panel.columns]]
     gp_pct = {f"{d}_gp_pct": great_power_percentile(frame, d) for d in DISTANCES}
-    key = frame["ccode1"].to_numpy(dtype=np.int64) * 1000 + frame["ccode2"].to_numpy(dtype=np.int64)
-    rows = np.flatnonzero(np.isin(key, [a * 1000 + b for a, b in pairs]))
+    key = dyad_id(frame["ccode1"], frame["ccode2"])
+    rows = np.flatnonzero(np.isin(key, dyad_id(*np.array(pairs, dtype=np.int64).reshape(-1, 2).T)))
     out = frame.iloc[rows].reset_index(drop=True)
     for name, values in gp_pct.items():
         out[name] = values[rows]
@@ -107,9 +112,9 @@ def compare_forecasts(with_behaviour: pd.DataFrame, without: pd.DataFrame, model
     b = without[(without["scheme"] == "rolling") & (without["model"] == model)]
     both = a[[*keys, "p", "outcome"]].merge(b[[*keys, "p", "outcome"]], on=keys, suffixes=("_with", "_without"))
     if both.empty:
-        raise ValueError("the two validations share no rolling-origin forecast")
+        raise ModelError("the two validations share no rolling-origin forecast")
     if not (both["outcome_with"] == both["outcome_without"]).all():
-        raise ValueError("the two validations disagree on an outcome of the same dyad-year")
+        raise ModelError("the two validations disagree on an outcome of the same dyad-year")
     y = both["outcome_with"].to_numpy(dtype="float64")
     year = both["year"].to_numpy()
     rows = []
@@ -150,8 +155,8 @@ def figure(table: pd.DataFrame, spread: pd.DataFrame, path_stem: str | os.PathLi
     reference pairs and the great-power dyads' spread; the distance percentile among all dyads
     with the alignment thresholds; arms deliveries both ways; joint exercises and user-supplied
     drills; treaty tie level and portfolio similarity."""
-    from alliances.analysis.figures import OKABE_ITO, _save_stem, plt
-    from alliances.outcomes.voting import ENTER_PERCENTILE, EXIT_PERCENTILE
+    # here, not at the top: matplotlib is loaded only when figures are drawn
+    from alliances.analysis.figures import OKABE_ITO, plt, save_figure
 
     mine = table[table["pair"] == focus].set_index("year")
     others = [p for p in dict.fromkeys(table["pair"]) if p != focus]
@@ -223,7 +228,7 @@ def figure(table: pd.DataFrame, spread: pd.DataFrame, path_stem: str | os.PathLi
     source = ("Sources: UN ideal points, Bailey, Strezhnev and Voeten (2017), release of July 2025; SIPRI Arms Transfers "
               "Database (TIV); MME v7 (D'Orazio and Galambos 2021); ATOP ties (carried forward past the release) and "
               "Signorino-Ritter S; open markers: user-supplied counts.")
-    return _save_stem(fig, path_stem, source)
+    return save_figure(fig, path_stem, source)
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -246,8 +251,6 @@ def _years_where(series: pd.Series) -> str:
 
 def record_lines(table: pd.DataFrame, spread: pd.DataFrame, focus: str, first: int = 2014) -> list[str]:
     """REPORT.md: the record table for ``first`` onwards, and what each record shows and cannot show."""
-    from alliances.analysis.report import markdown_table
-
     mine = table[table["pair"] == focus].set_index("year")
     last = int(mine.index.max())
     recent = mine.loc[first:]
@@ -350,8 +353,6 @@ def record_lines(table: pd.DataFrame, spread: pd.DataFrame, focus: str, first: i
 
 def foretell_lines(tables: dict[str, pd.DataFrame], fits: dict) -> list[str]:
     """REPORT.md: does lagged behaviour foretell treaty onset out of sample?"""
-    from alliances.analysis.report import markdown_table, outcome_words
-
     lines = ["## Does behaviour foretell treaties?", "",
              "Lagged UN distance (percentile among the year's dyads, final-passage votes) and arms transferred "
              "between the two (log1p of SIPRI TIV, both ways) are added to a treaty-onset model, which is validated "
@@ -400,8 +401,6 @@ def _verdict(row: pd.Series, gain: str) -> str:
 
 def voting_lines(fits: dict, scores: pd.DataFrame | None, predictions: pd.DataFrame | None, focus: str) -> list[str]:
     """REPORT.md: the voting-alignment onset model, its out-of-sample record and the dyad's predictions."""
-    from alliances.analysis.report import markdown_table
-
     lines = ["## Alignment in UN voting: the onset model to 2024", "",
              "Outcome: a dyad begins to be aligned in voting (final-passage votes; entering the closest tenth of the "
              "year's dyads by ideal-point distance, staying until it leaves the closest quarter; "

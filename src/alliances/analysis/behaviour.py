@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alliances.analysis.tables import markdown_table
 from alliances.covariates.events import read_events
 
 COLUMNS = ["year", "ccode1", "ccode2", "mme_exercises", "mme_bilateral", "portfolio_s", "portfolio_s_weighted",
@@ -74,7 +75,8 @@ def figure(table: pd.DataFrame, user: pd.DataFrame | None, path_stem: str | os.P
     """Two panels: joint exercises per year (MME 1980-2010, user-supplied counts after that as
     open markers) and portfolio S; the dyad as a line, each group's median dashed and 90th
     percentile dotted."""
-    from alliances.analysis.figures import _save_stem, plt
+    # here, not at the top: matplotlib is loaded only when figures are drawn
+    from alliances.analysis.figures import plt, save_figure
 
     colors = {"great-power dyads": "#0072B2", "allied dyads": "#009E73", "rival dyads": "#D55E00"}
     fig = plt.figure(figsize=(11, 5.4))
@@ -104,13 +106,11 @@ def figure(table: pd.DataFrame, user: pd.DataFrame | None, path_stem: str | os.P
     key.legend(handles, labels, loc="center", ncol=3, fontsize=7.5, frameon=False)
     source = ("Source: MME v7 (D'Orazio and Galambos 2021), 1980-2010; S from ATOP ties (Signorino and Ritter 1999; "
               "ties after 2016 carried forward); open markers: user-supplied counts, not a systematic dataset.")
-    return _save_stem(fig, path_stem, source)
+    return save_figure(fig, path_stem, source)
 
 
 def report_lines(table: pd.DataFrame, user: pd.DataFrame | None, fits: dict, dyad_label: str) -> list[str]:
     """The REPORT.md section: the comparison table, the user-supplied counts and the models."""
-    from alliances.analysis.report import markdown_table
-
     last = table.iloc[-1]
     run_start = int(table.loc[(table["tie"] != last["tie"]), "year"].max() + 1) if (table["tie"] != last["tie"]).any() \
         else int(table["year"].min())

@@ -27,15 +27,19 @@ The ``final`` row of each table is fitted on every rolling-origin forecast: it i
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+from scipy.optimize import minimize
 from scipy.special import expit
 
 from alliances.analysis import metrics
+from alliances.errors import SpecError
 from alliances.models.errors import ModelError
 
 #: Fewest events among the earlier forecasts for a recalibration or ensemble fit.
@@ -86,8 +90,6 @@ def pool_weights(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``P`` holds one column of forecasts per component. The objective is concave in w, so the
     maximum is global; scipy's SLSQP finds it under w >= 0, sum w = 1 from equal weights (the
     EM steps of Raftery et al. 2005 reach the same maximum in hundreds of slow iterations)."""
-    from scipy.optimize import minimize
-
     lik = np.where(y[:, None] == 1, P, 1.0 - P).clip(EPS)
     k = P.shape[1]
 
@@ -189,34 +191,31 @@ def read_recalibration(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     """The ``recalibration.csv`` of a validation folder and the specification it was validated
     with (from ``predictions.parquet``'s metadata), checked; a :class:`ModelError` names the file
     and what is wrong with it."""
-    import json
-
-    import pyarrow.parquet as pq
 
     folder = Path(folder)
     path, meta_path = folder / "recalibration.csv", folder / "predictions.parquet"
     for f in (path, meta_path):
         if not f.is_file():
-            raise ModelError(f"{f}: not found; pass the output folder of `alliances validate` (or "
+            raise SpecError(f"{f}: not found; pass the output folder of `alliances validate` (or "
                              "analyses/output/validation of `alliances replicate`)")
     try:
         table = pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot read it as CSV ({exc})") from exc
+        raise SpecError(f"{path}: cannot read it as CSV ({exc})") from exc
     missing = [c for c in RECALIBRATION_COLUMNS if c not in table.columns]
     if missing:
-        raise ModelError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(RECALIBRATION_COLUMNS)}")
+        raise SpecError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(RECALIBRATION_COLUMNS)}")
     for col in ("intercept", "slope"):
         values = pd.to_numeric(table[col], errors="coerce")
         bad = ~np.isfinite(values) | ((col == "slope") & (table["rule"] == "logistic recalibration") & ~(values > 0))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ModelError(f"{path}: line {i + 2}: {col} {str(table[col].iloc[i])!r} is not "
+            raise SpecError(f"{path}: line {i + 2}: {col} {str(table[col].iloc[i])!r} is not "
                              f"{'a positive number' if col == 'slope' else 'a number'}")
         table[col] = values
     raw = (pq.read_schema(meta_path).metadata or {}).get(b"alliances.predictions")
     if raw is None:
-        raise ModelError(f"{meta_path}: no alliances metadata; it was not written by `alliances validate`")
+        raise SpecError(f"{meta_path}: no alliances metadata; it was not written by `alliances validate`")
     return table, json.loads(raw)["spec"]
 
 

@@ -17,10 +17,13 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.ticker import FuncFormatter
 
-from alliances import __version__
-from alliances.analysis.metrics import _check as _check_forecasts
-from alliances.analysis.report import outcome_words
+from alliances.analysis.metrics import check_forecasts
+from alliances.models.catalog import CATALOG
+from alliances.outcomes.onsets import outcome_words
+from alliances.version import __version__
 
 #: Okabe and Ito (2008) colour-blind-safe palette, black last.
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -73,8 +76,6 @@ def _shade_ties(ax, frame: pd.DataFrame) -> None:
 
 def _model_words(model: str) -> str:
     """An estimator's label in words (the catalog's), or the fitted model's own name."""
-    from alliances.models.catalog import CATALOG
-
     return CATALOG[model].label if model in CATALOG else model.replace("_", " ")
 
 
@@ -208,7 +209,7 @@ def all_figures(pred: pd.DataFrame, effects: pd.DataFrame | None, surv: pd.DataF
 VALIDATION_SOURCE = f"Source: alliances {__version__}; out-of-sample predictions scored against observed outcomes."
 
 
-def _save_stem(fig, path_stem: str | os.PathLike, source: str) -> list[Path]:
+def save_figure(fig, path_stem: str | os.PathLike, source: str) -> list[Path]:
     """Write ``<path_stem>.png`` and ``.svg`` with a source line and no dates, as :func:`_save`."""
     stem = Path(path_stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +280,7 @@ def reliability_figure(tables: dict[str, pd.DataFrame], path_stem: str | os.Path
     ax.set_title(f"{title}\n{textwrap.fill(caption, 80)}", fontsize=9, loc="left")
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, which="major", color="#eeeeee", lw=0.6)
-    return _save_stem(fig, path_stem, source)
+    return save_figure(fig, path_stem, source)
 
 
 def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_columns: int = 2000,
@@ -302,10 +303,7 @@ def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_column
     small. Inputs are checked as in :mod:`alliances.analysis.metrics`. Writes ``<path_stem>.png``
     and ``.svg``; returns the paths.
     """
-    from matplotlib.colors import LinearSegmentedColormap
-    from matplotlib.ticker import FuncFormatter
-
-    p, y = _check_forecasts(p, y)
+    p, y = check_forecasts(p, y)
     n = len(p)
     order = np.lexsort((1.0 - y, p))  # by p, then events first within ties
     ps, ys = p[order], y[order]
@@ -342,7 +340,7 @@ def separation_figure(p, y, path_stem: str | os.PathLike, title: str, max_column
     caption = (f"{n:,} rows, {int(ys.sum()):,} events. {shading} Line: predicted probability. "
                f"Triangle: expected number of events ({expected:,.1f}) counted from the right.")
     ax.set_title(f"{title}\n{textwrap.fill(caption, 120)}", fontsize=9, loc="left")
-    return _save_stem(fig, path_stem, source)
+    return save_figure(fig, path_stem, source)
 
 
 def specification_curve(frame: pd.DataFrame, term: str, path_stem: str | os.PathLike, dyad: str = "",
@@ -389,4 +387,4 @@ def specification_curve(frame: pd.DataFrame, term: str, path_stem: str | os.Path
     bottom.set_xlabel("specifications, sorted by estimate")
     source = (f"Source: alliances {__version__} multiverse; intervals: 95% from each specification's covariance "
               "(coefficients) or the plan's coefficient draws (probability).")
-    return _save_stem(fig, path_stem, source)
+    return save_figure(fig, path_stem, source)

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy.special import expit
 
 from alliances.models.errors import ModelError
 
@@ -72,7 +73,7 @@ def _check_p(p: ArrayLike, name: str = "p") -> NDArray[np.float64]:
     return arr
 
 
-def _check(p: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def check_forecasts(p: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Validate and return ``p`` and ``y`` as float arrays of equal length (y exactly 0.0 or 1.0)."""
     p_arr = _check_p(p)
     y_arr = _as_1d(y, "y")
@@ -88,7 +89,7 @@ def _check(p: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.
 
 def brier(p: ArrayLike, y: ArrayLike) -> float:
     """Brier score: mean of (p - y)^2, in squared probability units (0 best, 1 worst; lower is better)."""
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     return float(np.mean((p - y) ** 2))
 
 
@@ -98,7 +99,7 @@ def brier_skill(p: ArrayLike, y: ArrayLike, p_ref: ArrayLike | float) -> float:
     ``p_ref`` is the reference forecast: an array like ``p`` or one number broadcast to every
     row (typically the training-sample base rate). NaN if the reference scores perfectly.
     """
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     ref = _check_p(np.atleast_1d(np.asarray(p_ref, dtype=np.float64)) if np.ndim(p_ref) == 0 else p_ref, "p_ref")
     ref = np.full(len(y), ref[0]) if np.ndim(p_ref) == 0 else ref
     if len(ref) != len(y):
@@ -114,7 +115,7 @@ def log_score(p: ArrayLike, y: ArrayLike, eps: float = 1e-15) -> float:
     minus the usual "log loss"). ``p`` is clipped to [eps, 1 - eps] so a confident miss
     costs log(eps) (about -34.5 for the default) rather than minus infinity.
     """
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     return float(np.mean(log_likelihoods(p, y, eps)))
 
 
@@ -161,7 +162,7 @@ def roc_auc(p: ArrayLike, y: ArrayLike) -> float:
     Computed from the mid-ranks of tie groups of p after one sort, O(n log n). NaN when
     either class is empty.
     """
-    return _roc_from_groups(*_tie_groups(*_check(p, y)))
+    return _roc_from_groups(*_tie_groups(*check_forecasts(p, y)))
 
 
 def pr_auc(p: ArrayLike, y: ArrayLike) -> float:
@@ -173,7 +174,7 @@ def pr_auc(p: ArrayLike, y: ArrayLike) -> float:
     row with p >= the n-th threshold (R_0 = 0). No interpolation. The chance level is the
     base rate, not 1/2. NaN when there are no events.
     """
-    return _ap_from_groups(*_tie_groups(*_check(p, y)))
+    return _ap_from_groups(*_tie_groups(*check_forecasts(p, y)))
 
 
 def wilson_interval(events: ArrayLike, n: ArrayLike, z: float = Z95) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -207,7 +208,7 @@ def calibration_table(p: ArrayLike, y: ArrayLike, bins: int = 10,
     ``observed`` share of rows with y = 1, ``events`` count of y = 1, and ``lo``/``hi`` the
     95% Wilson score interval for the observed share (Wilson 1927; Agresti and Coull 1998).
     """
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     if quantiles is None:
         if int(bins) != bins or bins < 1:
             raise ModelError(f"bins must be a positive whole number; got {bins!r}")
@@ -243,8 +244,6 @@ def fit_logistic(x: NDArray[np.float64] | None, offset: NDArray[np.float64], y: 
     Two parameters on up to a few million rows: a vectorised Newton step takes milliseconds,
     where statsmodels' Logit and GLM took 0.45-0.7 s per fit on 600,000 rows, and scores.csv
     needs two fits for every (scheme, window, model). The tests check it against statsmodels."""
-    from scipy.special import expit
-
     cols = [np.ones_like(offset)] + ([] if x is None else [x])
     X = np.column_stack(cols)
     beta = np.zeros(X.shape[1]) if start is None else np.asarray(start, dtype=np.float64)
@@ -274,7 +273,7 @@ def calibration_fit(p: ArrayLike, y: ArrayLike, eps: float = 1e-15) -> tuple[flo
     (1 is calibrated; below 1 means the forecasts are too extreme, too high where high and
     too low where low). Both are NaN with fewer than :data:`MIN_CALIBRATION_EVENTS` events
     or non-events, or when the likelihood has no finite maximum."""
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     events = float(y.sum())
     if min(events, len(y) - events) < MIN_CALIBRATION_EVENTS:
         return float("nan"), float("nan")
@@ -295,7 +294,7 @@ def brier_decomposition(p: ArrayLike, y: ArrayLike,
     Brier = reliability - resolution + uncertainty up to the spread of p within the bins,
     which the decomposition leaves out (it is reported as nothing else: compare with
     :func:`brier`)."""
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     t = calibration_table(p, y, quantiles=quantiles)
     n = t["n"].to_numpy(dtype=np.float64)
     obs = float(y.mean())
@@ -310,7 +309,7 @@ def top_ratio(p: ArrayLike, y: ArrayLike, share: float) -> float:
     The top set is the ceil(share * n) rows with the highest p, together with every row tied
     with the last of them (tied forecasts enter together). 1 is calibrated in the tail; below 1 means the highest forecasts
     promise more events than happen. NaN if the top forecasts sum to 0."""
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     if not 0 < share <= 1:
         raise ModelError(f"share must be in (0, 1]; got {share!r}")
     k = max(1, int(np.ceil(share * len(p))))
@@ -327,7 +326,7 @@ def summary(p: ArrayLike, y: ArrayLike) -> dict[str, float | int]:
     ``calibration_intercept`` and ``calibration_slope`` (:func:`calibration_fit`),
     ``reliability``, ``resolution`` and ``uncertainty`` (:func:`brier_decomposition`), and
     ``obs_pred_top1`` and ``obs_pred_top5`` (:func:`top_ratio` at 1% and 5%)."""
-    p, y = _check(p, y)
+    p, y = check_forecasts(p, y)
     events = int(np.sum(y))
     groups = _tie_groups(p, y)
     return {

@@ -43,10 +43,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from threadpoolctl import threadpool_limits
 
-from alliances.analysis.report import DEFAULT_SEED, markdown_table, write_text_atomic
-from alliances.config import read_toml
-from alliances.errors import AlliancesError, UsageError
+from alliances.analysis.predict import dyad_predictions, parse_dyad, prediction_columns
+from alliances.analysis.runtime import run_tasks, worker_design, worker_panel
+from alliances.analysis.tables import markdown_table
+from alliances.atomic import write_text_atomic
+from alliances.config import DEFAULT_SEED, read_toml
+from alliances.errors import AlliancesError, PanelError, SpecError, UsageError
+from alliances.models import Spec, fit
+from alliances.models.catalog import CATALOG
+from alliances.models.variance import DESCRIPTION
+from alliances.store import read_panel, write_parquet_atomic
 
 CHOICE_ORDER = ("panel", "outcome", "years", "lag", "risk_set", "time_controls", "period_effects", "estimator",
                 "cluster")
@@ -83,29 +92,25 @@ def _ordered(choices: dict) -> list[str]:
 
 def load_plan(path: str | os.PathLike, panel: str | os.PathLike | None = None) -> MultiversePlan:
     """Read and check a multiverse plan; every choice is validated before anything is fitted."""
-    from alliances.models import Spec
-    from alliances.models.catalog import CATALOG
-    from alliances.models.variance import DESCRIPTION
-
     path = Path(path)
     raw = read_toml(path, "multiverse plan")
     if "base" not in raw:
-        raise AlliancesError(f"{path}: the plan needs base = \"specs/<name>.toml\"")
+        raise SpecError(f"{path}: the plan needs base = \"specs/<name>.toml\"")
     base = Spec.from_toml(path.parent / raw["base"]).to_dict()
     choices = {k: tuple(tuple(v) if isinstance(v, list) else v for v in vals)
                for k, vals in raw.get("choices", {}).items()}
     fields = {f.name for f in dataclasses.fields(Spec)}
     for name, values in choices.items():
         if name not in fields | {"estimator", "panel"}:
-            raise AlliancesError(f"{path}: [choices] {name!r} is neither a specification field nor estimator/panel")
+            raise SpecError(f"{path}: [choices] {name!r} is neither a specification field nor estimator/panel")
         if not values:
-            raise AlliancesError(f"{path}: [choices] {name!r} lists no value")
+            raise SpecError(f"{path}: [choices] {name!r} lists no value")
     for est in choices.get("estimator", ()):
         if est not in CATALOG:
-            raise AlliancesError(f"{path}: unknown estimator {est!r}; choose from {', '.join(CATALOG)}")
+            raise SpecError(f"{path}: unknown estimator {est!r}; choose from {', '.join(CATALOG)}")
     for cl in choices.get("cluster", ()):
         if cl not in DESCRIPTION:
-            raise AlliancesError(f"{path}: unknown cluster {cl!r}; choose from {', '.join(DESCRIPTION)}")
+            raise SpecError(f"{path}: unknown cluster {cl!r}; choose from {', '.join(DESCRIPTION)}")
     panels = {str(k): str(path.parent / v) for k, v in raw.get("panels", {}).items()}
     if panel is not None:
         panels = {"panel": str(panel)}
@@ -121,13 +126,11 @@ def load_plan(path: str | os.PathLike, panel: str | os.PathLike | None = None) -
         try:
             _spec(plan, combo, plan.clusters[0])
         except AlliancesError as exc:
-            raise AlliancesError(f"{path}: the combination {combo} is not a valid specification: {exc}") from exc
+            raise SpecError(f"{path}: the combination {combo} is not a valid specification: {exc}") from exc
     return plan
 
 
 def _spec(plan: MultiversePlan, combo: dict, cluster: str):
-    from alliances.models import Spec
-
     fields = {k: v for k, v in combo.items() if k not in ("estimator", "panel")}
     return Spec.from_dict({**plan.base, **fields, "cluster": cluster, "name": plan.base.get("name") or "multiverse"})
 
@@ -137,10 +140,6 @@ def _spec(plan: MultiversePlan, combo: dict, cluster: str):
 def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, clusters: tuple,
                     dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """Fit one combination with every clustering from the same fit; predict the dyad."""
-    from threadpoolctl import threadpool_limits
-
-    from alliances.analysis.replicate import worker_design, worker_panel
-    from alliances.models import Spec, fit
 
     panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
@@ -162,22 +161,22 @@ def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, 
 
 
 def _predict(panel: pd.DataFrame, res, dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
-    """The dyad's onset probability in ``year`` with a 95% simulation interval (NaN if unavailable)."""
-    from alliances.analysis.predict import _raw_columns, coverage_ends, explanatory
+    """The dyad's onset probability in ``year`` with a 95% simulation interval, from
+    :func:`~alliances.analysis.predict.dyad_predictions` (NaN where the model gives no absolute
+    probability, the dyad is not at risk that year or a covariate is missing)."""
     empty = {"p": np.nan, "p_lo": np.nan, "p_hi": np.nan}
     if not res.model.probabilities or res.model.categories:
         return empty
     a, b = min(dyad), max(dyad)
-    rows = panel[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
-    if rows.empty or year not in set(rows["year"]):
+    history = panel[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
+    if year not in set(history["year"]):
         return empty
-    frame = explanatory(rows, res, ends=coverage_ends(panel, _raw_columns(res)))
-    row = frame[frame["year"] == year]
-    if row.drop(columns=["x_carried"]).isna().any(axis=None):
+    try:
+        pred = dyad_predictions(panel, {"model": res}, (a, b), sims=sims, seed=seed, compare_groups=False)
+    except PanelError:  # never at risk in the dyad's history
         return empty
-    p = float(res.predict(row).iloc[0])
-    draws = res.simulate(row, n=sims, seed=seed)[:, 0]
-    return {"p": p, "p_lo": float(np.quantile(draws, 0.025)), "p_hi": float(np.quantile(draws, 0.975))}
+    row = pred[pred["year"] == year].iloc[0]
+    return {"p": float(row["p"]), "p_lo": float(row["p_lo"]), "p_hi": float(row["p_hi"])}
 
 
 # -- the whole multiverse -----------------------------------------------------------------------
@@ -186,11 +185,6 @@ def run_multiverse(plan_path: str | os.PathLike, out_dir: str | os.PathLike = "a
                    figures: bool = True, progress=None) -> pd.DataFrame:
     """Fit every specification of the plan; write ``multiverse.parquet``, ``MULTIVERSE.md``,
     ``multiverse_summary.csv`` and the specification-curve figures into ``out_dir``."""
-    from alliances.analysis.predict import parse_dyad
-    from alliances.analysis.replicate import run_tasks
-    from alliances.models.design import needed_columns
-    from alliances.store import read_panel
-
     say = progress or (lambda _m: None)
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
@@ -199,11 +193,10 @@ def run_multiverse(plan_path: str | os.PathLike, out_dir: str | os.PathLike = "a
     ids = read_panel(first_panel, columns=["ccode1", "ccode2", "year", "dyad_id", "stateabb1", "stateabb2"])
     dyad = parse_dyad(plan.dyad, ids)
     combos = plan.combinations()
-    columns = {"ccode1", "ccode2", "year", "dyad_id"}
-    for combo in combos:
+    columns = set()
+    for combo in combos:  # what the fits and the dyad's predictions read
         spec = _spec(plan, combo, plan.clusters[0])
-        for cl in plan.clusters:
-            columns |= set(needed_columns(dataclasses.replace(spec, cluster=cl)))
+        columns |= set(prediction_columns([dataclasses.replace(spec, cluster=cl) for cl in plan.clusters]))
     tasks = [(plan.panels[c["panel"]], tuple(sorted(columns)), _spec(plan, c, plan.clusters[0]).to_dict(), c["estimator"],
               plan.clusters, dyad, plan.predict_year, plan.sims, plan.seed) for c in combos]
     say(f"{plan.n_specifications} specifications: {len(tasks)} fits, each giving {len(plan.clusters)} clustering(s)")
@@ -217,6 +210,7 @@ def run_multiverse(plan_path: str | os.PathLike, out_dir: str | os.PathLike = "a
     write_text_atomic(out / "multiverse_summary.csv", summary.to_csv(index=False, lineterminator="\n"))
     write_text_atomic(out / "MULTIVERSE.md", report(frame, summary, plan))
     if figures:
+        # here, not at the top: matplotlib is loaded only when figures are drawn
         from alliances.analysis.figures import specification_curve
 
         for term in [*plan.key_covariates, "probability"]:
@@ -273,9 +267,6 @@ def _tidy(plan: MultiversePlan, combos: list[dict], results: list[dict]) -> pd.D
 
 
 def _write(frame: pd.DataFrame, path: Path, plan: MultiversePlan, plan_path) -> None:
-    import pyarrow as pa
-
-    from alliances.store import write_parquet_atomic
 
     meta = {"alliances.table": "multiverse",
             "alliances.analysis.multiverse": json.dumps({"plan": str(plan_path), "base": plan.base,

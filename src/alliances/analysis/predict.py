@@ -23,6 +23,7 @@ the report's intervals.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -31,14 +32,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from alliances.analysis.report import DEFAULT_SEED
-from alliances.config import read_toml
+from alliances.analysis.combine import FINAL, apply_recalibration, recalibrated_name
+from alliances.atomic import write_text_atomic
+from alliances.config import DEFAULT_SEED, read_toml
+from alliances.dyads.keys import year_key
 from alliances.errors import PanelError, ScenarioError
-from alliances.models import Results, Spec
+from alliances.inspect import parse_dyad as parse
+from alliances.models import Results, Spec, fit, load
 from alliances.models.catalog import CATALOG, DEFAULT_ESTIMATORS, HAZARD_ESTIMATORS, PROBABILITY_ESTIMATORS
-from alliances.models.design import lag_within_dyad, same_dyad_previous
+from alliances.models.design import lag_within_dyad, needed_columns, same_dyad_previous
 from alliances.models.spec import parse_term
+from alliances.store import write_parquet_atomic
 
 CARRY_RULE = "carry_forward_past_coverage"
 # what the predictions read besides each model's own columns: the dyad and its names, the
@@ -110,8 +116,6 @@ class Scenario:
 
 
 def parse_dyad(text: str | tuple[int, int], panel: pd.DataFrame) -> tuple[int, int]:
-    from alliances.inspect import parse_dyad as parse
-
     a, b = text if isinstance(text, tuple) else parse(text, panel)
     a, b = min(a, b), max(a, b)
     if not ((panel["ccode1"] == a) & (panel["ccode2"] == b)).any():
@@ -126,12 +130,12 @@ def check_simulable(label: str, res: Results) -> None:
                          "cannot be simulated (check its summary for separation or convergence notes)")
 
 
-def _raw_columns(res: Results) -> list[str]:
+def raw_columns(res: Results) -> list[str]:
     return sorted({parse_term(t)[1] for t in res.info.covariates})
 
 
 def _check_sorted(panel: pd.DataFrame) -> None:
-    key = panel["dyad_id"].to_numpy().astype(np.int64) * 10000 + panel["year"].to_numpy()
+    key = year_key(panel["dyad_id"], panel["year"])
     if len(key) > 1 and not (np.diff(key) > 0).all():
         raise PanelError("the panel must be sorted by dyad_id and year (as alliances.read_panel returns it) so "
                          "that lags are taken within dyad; sort it with panel.sort_values(['dyad_id', 'year'])")
@@ -193,7 +197,7 @@ def explanatory(panel: pd.DataFrame, res: Results, carry: bool = True,
     _check_sorted(panel)
     dyad, year = panel["dyad_id"].to_numpy(), panel["year"].to_numpy()
     cols = {"dyad_id": dyad, "year": year}
-    raw_cols = _raw_columns(res)
+    raw_cols = raw_columns(res)
     raw, carried = carry_past_coverage(panel, raw_cols, ends if carry else {})
     lag = res.info.lag
     for c in raw_cols:
@@ -294,26 +298,26 @@ def dyad_predictions(
             raise PanelError(f"model {label!r} ({res.estimator}) gives no absolute probabilities; use one of "
                              f"{', '.join(PROBABILITY_ESTIMATORS)}")
         check_simulable(label, res)
-        missing = [c for c in _raw_columns(res) if c not in panel.columns]
+        missing = [c for c in raw_columns(res) if c not in panel.columns]
         if missing:
             raise PanelError(f"model {label!r} uses columns {missing} that the panel lacks")
-        key = (tuple(_raw_columns(res)), res.info.lag, res.info.duration)
+        key = (tuple(raw_columns(res)), res.info.lag, res.info.duration)
         if key not in shared:
-            shared[key] = explanatory(base, res, ends=coverage_ends(panel, _raw_columns(res)))
+            shared[key] = explanatory(base, res, ends=coverage_ends(panel, raw_columns(res)))
         X_all = shared[key]
         risk_all = at_risk(base, res)
         X = X_all.iloc[pos]
         if scenario is not None:
-            bad = scenario.columns() - set(_raw_columns(res))
+            bad = scenario.columns() - set(raw_columns(res))
             if bad:
                 raise ScenarioError(f"scenario {scenario.name!r} changes {sorted(bad)}, which model {label!r} does not "
                                  f"use; its covariates are {', '.join(res.info.covariates)}")
             X = scenario.apply(X)
-        complete = X[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        complete = X[raw_columns(res)].notna().all(axis=1).to_numpy()
         sims_p = _probabilities(res, X.fillna(0.0), sims, seed)
         point = _probabilities(res, X.fillna(0.0), None, seed)
         pool_p = _probabilities(res, X_all.fillna(0.0), None, seed) if compare_groups else {}
-        complete_all = X_all[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        complete_all = X_all[raw_columns(res)].notna().all(axis=1).to_numpy()
         if not risk_all[pos].any():
             raise PanelError(f"dyad {a}-{b} is never at risk of {'/'.join(_outcomes(res))} in the years asked "
                              f"(model {label!r}): {risk_status(res)} was in force in every previous year; choose "
@@ -344,7 +348,7 @@ def dyad_predictions(
                 rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
                 frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)
                 frame["base_rate_great_powers"] = frame["year"].map(rate_gp).to_numpy(dtype=float)
-            for c in _raw_columns(res):
+            for c in raw_columns(res):
                 frame[f"x_{c}"] = X[c].to_numpy()
             out.append(frame)
     return pd.concat(out, ignore_index=True)
@@ -361,7 +365,7 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
     kw = dict(dyad=dyad, years=years, sims=sims, seed=seed, compare_groups=False)
     out = []
     for sc in scenarios:
-        usable = {k: r for k, r in fits.items() if sc.columns() <= set(_raw_columns(r))}
+        usable = {k: r for k, r in fits.items() if sc.columns() <= set(raw_columns(r))}
         if not usable:
             raise ScenarioError(f"scenario {sc.name!r} changes {sorted(sc.columns())}, which no model uses")
         base = dyad_predictions(panel, usable, **kw)
@@ -371,7 +375,7 @@ def scenario_effects(panel: pd.DataFrame, fits: Mapping[str, Results], scenarios
         history = panel.index[(panel["ccode1"] == a) & (panel["ccode2"] == b)]
         rows = history if years is None else history[panel.loc[history, "year"].between(*years).to_numpy()]
         for label, res in usable.items():
-            X = explanatory(panel.loc[history], res, ends=coverage_ends(panel, _raw_columns(res))).loc[rows]
+            X = explanatory(panel.loc[history], res, ends=coverage_ends(panel, raw_columns(res))).loc[rows]
             d0 = _probabilities(res, X.fillna(0.0), sims, seed)
             d1 = _probabilities(res, sc.apply(X).fillna(0.0), sims, seed)
             for outcome in _outcomes(res):
@@ -407,7 +411,7 @@ def survival_curves(panel: pd.DataFrame, fits: Mapping[str, Results], dyad: str 
         if res.estimator not in HAZARD_ESTIMATORS:
             continue
         check_simulable(label, res)
-        cols = _raw_columns(res)
+        cols = raw_columns(res)
         # the same rule as the yearly predictions, with the coverage ends of the whole panel
         values, _ = carry_past_coverage(panel.loc[rows], cols, coverage_ends(panel, cols))
         raw = panel.loc[rows].assign(**{c: values[c] for c in cols})
@@ -459,7 +463,7 @@ def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
         if not CATALOG[res.estimator].probabilities:
             continue
         X = explanatory(panel, res)
-        keep = gp & at_risk(panel, res) & X[_raw_columns(res)].notna().all(axis=1).to_numpy()
+        keep = gp & at_risk(panel, res) & X[raw_columns(res)].notna().all(axis=1).to_numpy()
         sub = X[keep]
         p = _probabilities(res, sub, None, 0)[_outcomes(res)[-1]]
         frame = pd.DataFrame({"year": sub["year"].to_numpy(), "p": p})
@@ -479,12 +483,7 @@ def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[str, object]) -> Path:
     """CSV or Parquet (by suffix), atomically; Parquet carries ``metadata`` as JSON."""
-    import json
 
-    import pyarrow as pa
-
-    from alliances.analysis.report import write_text_atomic
-    from alliances.store import write_parquet_atomic
 
     path = Path(path)
     if path.suffix == ".parquet":
@@ -500,8 +499,6 @@ def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[
 
 def read_models(model_paths: Sequence[str | os.PathLike]) -> list[Spec | Results]:
     """Each ``--model`` file read: a specification (``.toml``, to be fitted) or a saved result (``.json``)."""
-    from alliances.models import load
-
     models: list[Spec | Results] = []
     for path in map(Path, model_paths):
         if path.suffix == ".json":
@@ -517,8 +514,6 @@ def prediction_columns(models: Sequence[Spec | Results]) -> list[str]:
     """Panel columns that fitting these models and :func:`run_predictions` read, so that a
     panel can be read in part (``read_panel(path, columns=...)``; 25 of the 157 columns for
     the baseline specification)."""
-    from alliances.models.design import needed_columns
-
     cols = list(PREDICTION_COLUMNS)
     for m in models:
         spec = m.spec if isinstance(m, Results) else m
@@ -534,8 +529,6 @@ def load_fits(panel: pd.DataFrame, models: Sequence[str | os.PathLike | Spec | R
     """Fitted models from specifications (fit each estimator) or saved results, given as files
     (see :func:`read_models`) or as read. Labels are ``<spec name>:<estimator>`` when several
     models are given."""
-    from alliances.models import fit
-
     read = [m if isinstance(m, (Spec, Results)) else read_models([m])[0] for m in models]
     fits: dict[str, Results] = {}
     for model in read:
@@ -567,8 +560,6 @@ def recalibrated(pred: pd.DataFrame, recalibration: pd.DataFrame) -> pd.DataFram
     forecasts): p, p_lo and p_hi go through expit(a + b logit p). The map is increasing, so the
     interval is the model's simulation interval mapped exactly, for fixed (a, b); the uncertainty of
     (a, b) itself is not in it. Percentiles among dyads are unchanged; base rates are observed."""
-    from alliances.analysis.combine import FINAL, apply_recalibration, recalibrated_name
-
     final = recalibration[(recalibration["window"] == FINAL) & (recalibration["rule"] == "logistic recalibration")]
     parts = [pred]
     for r in final.itertuples(index=False):
@@ -614,6 +605,7 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
             write_frame(frame, out / f"{name}.csv", meta)
             write_frame(frame, out / f"{name}.parquet", meta)
         if figures:
+            # here, not at the top: matplotlib is loaded only when figures are drawn
             from alliances.analysis.figures import all_figures
 
             names = {}

@@ -26,31 +26,41 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import statsmodels.api as sm
 from scipy.special import expit
+from threadpoolctl import threadpool_limits
 
 from alliances.analysis import combine, metrics
-from alliances.errors import AlliancesError
+from alliances.analysis.predict import write_frame
+from alliances.analysis.runtime import TaskRunner, task_cache
+from alliances.analysis.tables import write_tables
+from alliances.config import Progress
+from alliances.errors import AlliancesError, UsageError
 from alliances.models import Spec
 from alliances.models.catalog import VALIDATED_ESTIMATORS
 from alliances.models.catalog import info as estimator_info
 from alliances.models.design import (
     Design,
     design_matrix,
+    needed_columns,
     restrict_periods,
     spline_knots,
     time_control_columns,
 )
 from alliances.models.errors import ModelError
+from alliances.models.fitted import SharedLogit
+from alliances.models.fitting import design_for, fit_design
+from alliances.store import read_panel
 
 ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
 BENCHMARKS = ("base_rate", "duration_only")
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def windows(first: int, last: int, *, first_origin: int = 1850, step: int = 10, 
             eras: Sequence[tuple[int, int]] = ERAS) -> list[Window]:
     """Rolling origins ``first_origin, +step, ...`` before ``last``, then one window per era."""
     if step < 1 or horizon < 1:
-        raise AlliancesError(f"validation step and horizon must be positive; got step={step}, horizon={horizon}")
+        raise UsageError(f"validation step and horizon must be positive; got step={step}, horizon={horizon}")
     out = [Window("rolling", f"origin {t}", (t + 1, min(t + horizon, last)), t)
            for t in range(max(first_origin, first + 1), last, step)]
     for a, b in eras:
@@ -88,20 +98,16 @@ def windows(first: int, last: int, *, first_origin: int = 1850, step: int = 10, 
         if lo <= hi and (lo > first or hi < last):
             out.append(Window("era", f"era {era_label(a, b)}", (lo, hi)))
     if not out:
-        raise AlliancesError(f"no validation window fits the outcome years {first}-{last}")
+        raise ModelError(f"no validation window fits the outcome years {first}-{last}")
     return out
 
 
 # -- one task ------------------------------------------------------------------------------
-_DESIGNS: dict[tuple, Design] = {}
+_DESIGNS: dict[tuple, Design] = task_cache()
 
 
 def full_design(panel_path: str, spec_dict: dict) -> Design:
     """The estimation frame of the whole sample (cached per process)."""
-    from alliances.models.design import needed_columns
-    from alliances.models.fitting import design_for
-    from alliances.store import read_panel
-
     stat = os.stat(panel_path)  # a rewritten panel file is read again
     key = (panel_path, stat.st_mtime_ns, stat.st_size, repr(sorted(spec_dict.items())))
     if key not in _DESIGNS:
@@ -135,8 +141,6 @@ def _training_knots(design: Design, train: np.ndarray, n_knots: int) -> Design:
 def _outcome_years(panel_path: str | os.PathLike, spec: Spec) -> tuple[int, int]:
     """First and last outcome year of the sample, read from two columns (the first year
     moved on by the covariate lag, which leaves no earlier year with lagged covariates)."""
-    from alliances.store import read_panel
-
     frame = read_panel(panel_path, columns=["year", spec.outcome])
     known = frame.loc[frame[spec.outcome].notna(), "year"].to_numpy()
     lo, hi = spec.years or (int(known.min()), int(known.max()))
@@ -155,7 +159,6 @@ def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
     y = train.frame["y"].to_numpy()
     if name == "base_rate":
         return np.full(len(test), y.mean())
-    import statsmodels.api as sm
 
     def X(frame: pd.DataFrame) -> np.ndarray:
         tc = time_control_columns(frame["_duration"].to_numpy(dtype=float), "cubic")
@@ -179,9 +182,6 @@ def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
                           window: Window) -> dict[str, pd.DataFrame | Exception]:
     """:func:`predict_window` for several models on one training design built once (the logit
     and King-Zeng fits share one logit fit); a model that cannot be fitted gets its error."""
-    from alliances.models.fitted import SharedLogit
-    from alliances.models.fitting import fit_design
-
     year = design.frame["year"].to_numpy()
     in_train = window.train_mask(year)
     design = _training_knots(design, in_train, spec.spline_knots)
@@ -215,8 +215,6 @@ def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
 
 def validate_task(panel_path: str, spec_dict: dict, models: tuple[str, ...], window: Window) -> dict:
     """One window's models, run on a worker; returns each model's predictions or error."""
-    from threadpoolctl import threadpool_limits
-
     with threadpool_limits(limits=1):
         try:
             design = full_design(panel_path, spec_dict)
@@ -370,8 +368,6 @@ def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequen
                    first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
                    jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None) -> Validation:
     """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file."""
-    from alliances.analysis.replicate import TaskRunner
-
     with TaskRunner(jobs, scheduler) as runner:
         pending = submit_validation(runner, panel_path, spec, estimators, first_origin=first_origin, step=step,
                                     horizon=horizon, eras=eras, progress=progress)
@@ -483,8 +479,6 @@ def _assemble(entries: dict) -> pd.DataFrame:
 
 def _as_text(labels: pd.Series) -> pd.Series:
     """A categorical column as pandas' default string dtype."""
-    import pyarrow as pa
-
     cat = labels.array
     arr = pa.DictionaryArray.from_arrays(pa.array(cat.codes), pa.array(list(cat.categories), pa.large_string()))
     return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)),
@@ -546,9 +540,6 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
     ``ensemble_weights`` as CSV and Markdown, and the reliability figures (the fitted models;
     the recalibrated and combined ones) and the separation plots (fitted models, benchmarks and
     the headline model)."""
-    from alliances.analysis.predict import write_frame
-    from alliances.analysis.report import write_tables
-
     out = Path(out_dir)
     meta = {"spec": v.spec.to_dict(), "windows": [dataclasses.asdict(w) for w in v.windows],
             "benchmarks": list(BENCHMARKS), "best_model": v.best,
@@ -564,6 +555,7 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
         tables["ranking"] = v.ranking
     write_tables(tables, out)
     if figures:
+        # here, not at the top: matplotlib is loaded only when figures are drawn
         from alliances.analysis.figures import reliability_figure, separation_figure
 
         rolling = v.predictions[v.predictions["scheme"] == "rolling"]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from alliances.column import Column, pair
 from alliances.dyads.context import MISSING, BuildContext
-from alliances.dyads.keys import positions, take
+from alliances.dyads.keys import dyad_id, positions, take, year_key
 from alliances.dyads.panel import with_columns
 from alliances.errors import SourceError
 from alliances.sources.names import name_table, normalise_name
@@ -50,7 +50,6 @@ COLUMNS: list[Column] = [
            "states this year, both directions", unit="million TIV", sources=("sipri",), extension=_EXT),
 ]
 COLUMN_NAMES = [c.name for c in COLUMNS]
-_YEAR_BASE = 10_000
 
 
 def coded_transfers(loaded: Loaded) -> pd.DataFrame:
@@ -94,8 +93,7 @@ def _unknown(loaded: Loaded, side: str, names: np.ndarray, rows: np.ndarray, fil
 def arms_dyad_years(transfers: pd.DataFrame, dyads: pd.DataFrame, coverage: tuple[int, int]) -> dict[str, np.ndarray]:
     """The columns of :data:`COLUMNS` for the rows of ``dyads`` (``ccode1``, ``ccode2``, ``year``)
     from coded transfers (:func:`coded_transfers`); missing outside ``coverage``."""
-    key = (transfers["supplier"].to_numpy() * 1000 + transfers["recipient"].to_numpy()) * _YEAR_BASE \
-        + transfers["year"].to_numpy()
+    key = year_key(dyad_id(transfers["supplier"], transfers["recipient"]), transfers["year"])
     c1 = dyads["ccode1"].to_numpy(dtype=np.int64)
     c2 = dyads["ccode2"].to_numpy(dtype=np.int64)
     year = dyads["year"].to_numpy(dtype=np.int64)
@@ -103,7 +101,7 @@ def arms_dyad_years(transfers: pd.DataFrame, dyads: pd.DataFrame, coverage: tupl
     tiv = transfers["tiv"].to_numpy(dtype="float64")
     out = {}
     for name, (a, b) in (("arms_tiv1", (c1, c2)), ("arms_tiv2", (c2, c1))):
-        values = take(positions((a * 1000 + b) * _YEAR_BASE + year, key), tiv, fill=0.0)
+        values = take(positions(year_key(dyad_id(a, b), year), key), tiv, fill=0.0)
         out[name] = np.where(covered, values, np.nan)
     out["arms_tiv"] = out["arms_tiv1"] + out["arms_tiv2"]
     return out

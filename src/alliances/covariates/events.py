@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from alliances.column import Column
-from alliances.dyads.keys import positions, take, year_key
+from alliances.dyads.keys import positions, take, undirected_dyad_id, year_key
 from alliances.errors import SourceError
 from alliances.sources import sha256_file
 
@@ -111,12 +111,8 @@ def add_user_events(panel: pd.DataFrame, path: str | os.PathLike | None, start: 
         warnings.warn(f"{path}: {int(outside.sum())} event row(s) in year(s) {', '.join(map(str, years))} fall outside "
                       f"the panel's {start}-{end} and are not in it", UserEventsWarning, stacklevel=2)
     inside = events[~outside]
-    lo = np.minimum(inside["ccode1"], inside["ccode2"]).to_numpy()
-    hi = np.maximum(inside["ccode1"], inside["ccode2"]).to_numpy()
-    keys = year_key(lo * 1000 + hi, inside["year"].to_numpy())
-    c1 = panel["ccode1"].to_numpy(dtype=np.int64)
-    c2 = panel["ccode2"].to_numpy(dtype=np.int64)
-    panel_keys = year_key(np.minimum(c1, c2) * 1000 + np.maximum(c1, c2), panel["year"].to_numpy())
+    keys = year_key(undirected_dyad_id(inside["ccode1"], inside["ccode2"]), inside["year"].to_numpy())
+    panel_keys = year_key(undirected_dyad_id(panel["ccode1"], panel["ccode2"]), panel["year"].to_numpy())
     absent = ~np.isin(keys, panel_keys)
     if absent.any():
         row = inside.iloc[int(np.flatnonzero(absent)[0])]

@@ -47,6 +47,9 @@ import numpy as np
 import pandas as pd
 
 from alliances.column import Column
+from alliances.dyads.context import MISSING
+from alliances.dyads.keys import YEAR_BASE, dyad_id, year_key
+from alliances.dyads.panel import previous_row_is_last_year
 from alliances.errors import SourceError
 from alliances.sources.names import name_table, normalise_name
 from alliances.sources.registry import coverage
@@ -69,10 +72,13 @@ FLAGS = {**DOMAINS, **FOCUS}
 UNNAMED_KINDS = frozenset({"unspecified", "organisation", "region"})
 
 _STATE_COLUMN = re.compile(r"state[a-z]{1,2}")
-_YEAR_BASE = 10_000  # key = (ccode1 * 1000 + ccode2) * _YEAR_BASE + year
 
 _EXT = f"missing (NA) outside the MME coverage {_FIRST}-{_LAST} (no data, not zero); 0 = no joint exercise in a covered year"
 _REG = "an exercise counts in every calendar year from its start year through its end year"
+
+#: the exercise-onset outcome -> (status column of its risk set, duration column), as
+#: :data:`alliances.outcomes.onsets.OUTCOME_COLUMNS`
+OUTCOME_COLUMNS = {"mme_onset": ("mme_active", "mme_duration")}
 
 COLUMNS: list[Column] = [
     Column("mme_exercises", "Int16",
@@ -248,8 +254,8 @@ def _pair_years(long: pd.DataFrame, exercises: pd.DataFrame, coverage: tuple[int
     which = np.repeat(np.arange(len(ex)), span)
     offset = np.arange(len(which)) - np.repeat(np.cumsum(span) - span, span)
     year = lo[which] + offset
-    dyad = pairs["ccode1"].to_numpy(dtype="int64") * 1000 + pairs["ccode2"].to_numpy(dtype="int64")
-    key = dyad[which] * _YEAR_BASE + year
+    dyad = dyad_id(pairs["ccode1"], pairs["ccode2"])
+    key = year_key(dyad[which], year)
     keys, inverse = np.unique(key, return_inverse=True)
     ex_rep = ex[which]
     out = {"key": keys, "mme_exercises": np.bincount(inverse, minlength=len(keys))}
@@ -290,15 +296,15 @@ def exercise_dyad_years(mme: pd.DataFrame, dyads: pd.DataFrame,
     hi = np.maximum(c1[sel], c2[sel]).astype("int64")
     if len(sel) and (lo.min() < 0 or hi.max() > 999):
         raise SourceError("dyads hold a ccode outside 0-999")
-    dyad = lo * 1000 + hi
-    query = dyad * _YEAR_BASE + year[sel].astype("int64")
+    dyad = dyad_id(lo, hi)
+    query = year_key(dyad, year[sel])
     keys = counts["key"].to_numpy()
     # the latest (dyad, year) key with an exercise at or before the query: an exact match is
     # an exercise this year, a match on the dyad gives the years since
     pos = np.searchsorted(keys, query, side="right") - 1
     prev = np.concatenate([[-1], keys])[pos + 1]
     exact = prev == query
-    same_dyad = (prev >= 0) & (prev // _YEAR_BASE == dyad)
+    same_dyad = (prev >= 0) & (prev // YEAR_BASE == dyad)
     # one int16 row per key plus a zero row for covered dyad-years without an exercise
     table = np.zeros((len(keys) + 1, len(COLUMN_NAMES) - 1), dtype="int16")
     table[:-1] = counts[COLUMN_NAMES[:-1]].to_numpy()
@@ -326,9 +332,6 @@ def add_exercises(panel: pd.DataFrame, ctx) -> pd.DataFrame:
     organisations among the participants (module docstring). Past and before the coverage
     every column is missing (rule ``missing``).
     """
-    from alliances.dyads.context import MISSING
-    from alliances.dyads.panel import previous_row_is_last_year
-
     src = ctx.source("mme")
     ctx.extend("mme", MISSING, note="joint-exercise columns are missing outside the MME coverage")
     cols = exercise_dyad_years(src.frame, panel[["ccode1", "ccode2", "year"]], coverage=src.coverage)

@@ -21,6 +21,7 @@ from alliances.dyads.keys import (
     year_key,
 )
 from alliances.dyads.panel import with_columns
+from alliances.errors import SourceError
 from alliances.sources.registry import coverage, span
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -60,8 +61,6 @@ def contiguity(ctx: BuildContext) -> pd.DataFrame:
     first = _years_of(c["stdate"])
     last = _years_of(c["enddate"])
     if np.isnan(first).any() or np.isnan(last).any():
-        from alliances.errors import SourceError
-
         row = int(np.flatnonzero(np.isnan(first) | np.isnan(last))[0])
         raise SourceError(f"{src.path}: unreadable stdate/enddate on data row {row + 1} (expected yyyy-mm-dd)")
     last = np.where(last >= cov_end, max(cov_end, ctx.end), last)

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from alliances.column import Column, pair
+from alliances.dyads.panel import with_columns
 
 ALPHA = float(np.log(2.0))  # GW decay: each further shared ally adds half what the one before did
 _SRC = ("atop_members",)
@@ -101,8 +102,6 @@ def _year_terms(n: int, i: np.ndarray, j: np.ndarray, level: np.ndarray, rival: 
 def add_network(panel: pd.DataFrame) -> pd.DataFrame:
     """Add :data:`COLUMNS` to a panel with ``tie``, ``rivals`` and ``major1/2`` (undirected or
     directed: a directed panel's two orders share one undirected network and their values)."""
-    from alliances.dyads.panel import with_columns
-
     c1 = panel["ccode1"].to_numpy(dtype=np.int64)
     c2 = panel["ccode2"].to_numpy(dtype=np.int64)
     year = panel["year"].to_numpy(dtype=np.int64)

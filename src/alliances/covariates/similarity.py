@@ -86,6 +86,7 @@ from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
 from alliances.column import Column
+from alliances.dyads.keys import dyad_id, year_key
 from alliances.errors import PanelError, UsageError
 from alliances.outcomes.ties import LEVELS
 
@@ -444,8 +445,6 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     panel the two orders of a dyad get the same values. States are the panel's members in
     each year, weighted by their CINC (NMC).
     """
-    from alliances.dyads.keys import year_key
-
     c1 = panel["ccode1"].to_numpy(dtype=np.int64)
     c2 = panel["ccode2"].to_numpy(dtype=np.int64)
     year = panel["year"].to_numpy(dtype=np.int64)
@@ -456,12 +455,12 @@ def add_similarity(panel: pd.DataFrame, directed: bool) -> pd.DataFrame:
     if directed:  # either order's pledges: the higher level of the two rows
         levels = levels.groupby(["ccode1", "ccode2", "year"], as_index=False, sort=False)["level"].max()
     codes, years = np.r_[c1, c2], np.r_[year, year]
-    _, first = np.unique(codes * 10000 + years, return_index=True)  # one row per state-year
+    _, first = np.unique(year_key(codes, years), return_index=True)  # one row per state-year
     cinc = np.r_[panel["cinc1"].to_numpy(dtype=float), panel["cinc2"].to_numpy(dtype=float)]
     members = pd.DataFrame({"ccode": codes[first], "year": years[first], "cinc": cinc[first]})
     sim = portfolio_similarity(levels, members, weight="cinc")
-    keys = year_key(sim["ccode1"].to_numpy() * 1000 + sim["ccode2"].to_numpy(), sim["year"].to_numpy())
-    pos = pd.Index(keys).get_indexer(year_key(lo * 1000 + hi, year))  # every panel dyad-year is a member pair
+    keys = year_key(dyad_id(sim["ccode1"], sim["ccode2"]), sim["year"].to_numpy())
+    pos = pd.Index(keys).get_indexer(year_key(dyad_id(lo, hi), year))  # every panel dyad-year is a member pair
     if (pos < 0).any():
         raise PanelError("portfolio similarity: a panel dyad-year is not a pair of that year's members")
     for column, measure in _PANEL.items():

@@ -10,14 +10,26 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alliances.errors import PanelError
+
+#: :func:`year_key` = code * YEAR_BASE + year, so ``key // YEAR_BASE`` is the code again
+YEAR_BASE = 10_000
+
 
 def year_key(code: np.ndarray | pd.Series, year: np.ndarray | pd.Series) -> np.ndarray:
     """int64 key ``code * 10000 + year`` (code is a ccode or a dyad_id)."""
-    return np.asarray(code, dtype=np.int64) * 10000 + np.asarray(year, dtype=np.int64)
+    return np.asarray(code, dtype=np.int64) * YEAR_BASE + np.asarray(year, dtype=np.int64)
 
 
 def dyad_id(ccode1, ccode2) -> np.ndarray:
+    """int64 dyad key ``ccode1 * 1000 + ccode2`` (the panel's ``dyad_id``; COW codes are < 1000)."""
     return np.asarray(ccode1, dtype=np.int64) * 1000 + np.asarray(ccode2, dtype=np.int64)
+
+
+def undirected_dyad_id(a, b) -> np.ndarray:
+    """:func:`dyad_id` of the pair in either order (lower code first)."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    return dyad_id(np.minimum(a, b), np.maximum(a, b))
 
 
 def positions(target_keys: np.ndarray, source_keys: np.ndarray) -> np.ndarray:
@@ -28,13 +40,13 @@ def positions(target_keys: np.ndarray, source_keys: np.ndarray) -> np.ndarray:
     """
     index = pd.Index(source_keys)
     if not index.is_unique:
-        raise ValueError("lookup needs unique source keys; aggregate first")
+        raise PanelError("lookup needs unique source keys; aggregate first")
     return index.get_indexer(target_keys)
 
 
 def member(target_keys: np.ndarray, source_keys: np.ndarray) -> np.ndarray:
     """Whether each target key is among ``source_keys``, by hashing the source (numpy's
-    ``isin`` sorts both arrays: 0.08 s against 0.005 s for a million state-year keys)."""
+    ``isin`` sorts both arrays, which is an order of magnitude slower on a million keys)."""
     return pd.Series(target_keys, copy=False).isin(source_keys).to_numpy()
 
 
@@ -43,7 +55,7 @@ def take(pos: np.ndarray, values: np.ndarray | pd.Series, fill=np.nan) -> np.nda
 
     Integer values keep their dtype with an integer ``fill``; otherwise the result is float64
     (numbers) or object. ``fill`` is appended to the values, so that position -1 picks it:
-    one gather, no masks (7x faster on a million rows).
+    one gather, no masks.
     """
     vals = np.asarray(values)
     if vals.dtype.kind in "biu" and not (isinstance(fill, float) and np.isnan(fill)):

@@ -7,12 +7,11 @@
 """
 
 from .catalog import ESTIMATORS
-from .cli import cli_fit
 from .design import build_design
 from .errors import CollinearityError, ConvergenceError, ModelError, SeparationError
-from .fitting import fit, fit_all
+from .fitting import fit, fit_all, fit_file
 from .results import Results, compare, load
 from .spec import OUTCOMES, Spec
 
-__all__ = ["ESTIMATORS", "OUTCOMES", "CollinearityError", "ConvergenceError", "ModelError", "SeparationError", "Results", "Spec", "build_design", "cli_fit", "compare", "fit",
-           "fit_all", "load"]
+__all__ = ["ESTIMATORS", "OUTCOMES", "CollinearityError", "ConvergenceError", "ModelError", "SeparationError", "Results", "Spec", "build_design", "compare", "fit",
+           "fit_all", "fit_file", "load"]

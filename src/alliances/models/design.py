@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alliances.dyads.keys import dyad_id
+
 from .errors import (
     CollinearityError,
     ModelError,
@@ -112,7 +114,7 @@ class Design:
 def _sorted(panel: pd.DataFrame) -> pd.DataFrame:
     if "dyad_id" not in panel.columns:
         if {"ccode1", "ccode2"} <= set(panel.columns):
-            panel = panel.assign(dyad_id=panel["ccode1"].astype("int64") * 1000 + panel["ccode2"].astype("int64"))
+            panel = panel.assign(dyad_id=dyad_id(panel["ccode1"], panel["ccode2"]))
         else:
             raise unknown_columns_error(["dyad_id"], panel.columns)
     if "year" not in panel.columns:

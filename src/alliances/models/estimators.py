@@ -128,7 +128,7 @@ def _newton_mle(estimator: str, model, start: np.ndarray) -> _MLE:
     """Maximise a statsmodels model's log likelihood (its own ``loglike``, ``score`` and
     ``hessian``) by Newton with step halving from ``start``. statsmodels' ``newton`` has no
     line search: from the base-rate start it diverges on designs with cubic time terms, and
-    its default start for GLM (a pseudo-inverse least-squares step) cost 3 s of a 6-s cloglog fit."""
+    its default start for GLM (a pseudo-inverse least-squares step) costs about as much as the fit."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         b, llf, hess, it, ok = _damped_newton(model.loglike, model.score, model.hessian, start)
     if not ok:
@@ -293,8 +293,8 @@ def two_way_demean(V: np.ndarray, dyad: np.ndarray, year: np.ndarray) -> np.ndar
 
     Frisch-Waugh in two steps: sweep out dyad means, then regress on the dyad-demeaned year
     dummies, whose cross-product ``diag(n_t) - C diag(1/n_d) C'`` (C = year x dyad counts)
-    is only years x years.  (linearmodels' ``PanelData.demean("both")`` needed 9 GB and 40 s
-    on the full panel.)
+    is only years x years, so memory stays that of ``V`` (linearmodels' iterative
+    ``PanelData.demean("both")`` holds several dense copies of the panel).
     """
     _, di = np.unique(dyad, return_inverse=True)
     _, ti = np.unique(year, return_inverse=True)

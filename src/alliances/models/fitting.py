@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from alliances.atomic import write_text_atomic
+from alliances.sources import sha256_file
+from alliances.store import present_columns, read_panel
+
 from . import variance
 from .catalog import CATALOG
 from .catalog import info as estimator_info
-from .design import Design, build_design
+from .design import Design, build_design, needed_columns
 from .errors import ModelError
 from .fitted import Fit, FitOptions, SharedLogit
 from .results import Results
@@ -145,4 +151,31 @@ def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = 
             if not skip_errors:
                 raise
             warnings.warn(f"{est}: {exc}", stacklevel=2)
+    return out
+
+
+def read_for(path: str | os.PathLike, spec: Spec) -> pd.DataFrame:
+    """The panel at ``path`` with only the columns ``spec``'s designs read (any estimator's); a
+    missing, damaged or foreign file raises :class:`~alliances.errors.PanelError` naming it."""
+    return read_panel(path, columns=present_columns(path, ["ccode1", "ccode2", *needed_columns(spec),
+                                                          *needed_columns(spec, "mlogit")]))
+
+
+def fit_file(spec_path: str | os.PathLike, panel_path: str | os.PathLike, estimators: Sequence[str],
+             out_dir: str | os.PathLike | None = None) -> dict[str, Results]:
+    """Fit ``estimators`` on the specification file ``spec_path`` and the panel ``panel_path``;
+    with ``out_dir``, save ``<spec name>.<estimator>.json`` and the tidy ``.csv`` of each."""
+    spec = Spec.from_toml(spec_path)
+    unknown = [e for e in estimators if e not in CATALOG]
+    if unknown:
+        raise ModelError(f"unknown estimator(s) {unknown}; choose from {', '.join(CATALOG)}")
+    panel = read_for(panel_path, spec)
+    sha = sha256_file(panel_path)
+    out: dict[str, Results] = {}
+    for est in estimators:
+        out[est] = res = fit(panel, spec, est, panel_sha256=sha)
+        if out_dir is not None:
+            stem = f"{spec.name or 'model'}.{est}"
+            res.save(Path(out_dir) / f"{stem}.json")
+            write_text_atomic(Path(out_dir) / f"{stem}.csv", res.to_frame().to_csv(index=False, lineterminator="\n"))
     return out

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from alliances.errors import AlliancesError
+from alliances.atomic import write_text_atomic
+from alliances.errors import SpecError
 
 from .catalog import CATALOG, Estimator
 from .catalog import info as estimator_info
@@ -24,7 +25,6 @@ from .fitted import Covariance, CoxBaseline, TwoWayEffects
 from .spec import Spec
 
 FORMAT = "alliances.models.Results/1"
-
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -273,14 +273,12 @@ class Results:
 
     def save(self, path: str | Path) -> Path:
         """Write the results (spec, estimates, covariance, panel hash) as JSON."""
-        from alliances.analysis.report import write_text_atomic
-
         return write_text_atomic(Path(path), json.dumps(self.to_dict(), indent=1, sort_keys=True) + "\n")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Results:
         if d.get("format") != FORMAT:
-            raise ModelError(f"not a saved results file (format {d.get('format')!r}, expected {FORMAT!r})")
+            raise SpecError(f"not a saved results file (format {d.get('format')!r}, expected {FORMAT!r})")
         spec = dict(d["spec"])
         spec.setdefault("time_scale", "calendar")  # results saved before the duration scale existed
         typed = _typed_parts(d)
@@ -300,9 +298,9 @@ class Results:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:  # a bad input file (exit 3), not a model error
-            raise AlliancesError(f"{path}: not a readable saved result ({exc})") from exc
+            raise SpecError(f"{path}: not a readable saved result ({exc})") from exc
         if not isinstance(data, dict):
-            raise AlliancesError(f"{path}: not a saved result (expected a JSON object)")
+            raise SpecError(f"{path}: not a saved result (expected a JSON object)")
         return cls.from_dict(data)
 
 

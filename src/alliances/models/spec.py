@@ -27,33 +27,21 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelError
+from alliances.config import read_toml
+from alliances.covariates import exercises
+from alliances.errors import SpecError
+from alliances.outcomes import cow_alliance, onsets, ties, voting
+
 from .variance import CLUSTERS
 
-VARIANTS = ("", "_peace", "_bilat")  # all agreements, peacetime (ATOP wartime = 0), bilateral (bilat = 1)
-_STATUS = {"alliance": "alliance", "alignment": "alignment", "tie": "any_tie"}
-_DURATION = {"alliance": "years_since_alliance", "alignment": "years_since_alignment", "tie": "years_since_tie"}
-
+VARIANTS = tuple(v.suffix for v in ties.VARIANTS)  # all agreements, peacetime (ATOP wartime = 0), bilateral
+_COLUMNS = {**onsets.OUTCOME_COLUMNS, **cow_alliance.OUTCOME_COLUMNS, **exercises.OUTCOME_COLUMNS,
+            **voting.OUTCOME_COLUMNS}
 #: onset outcome -> status column whose previous-year value defines the risk set
-#: (``None``: a "new agreement" outcome, at risk every year).
-OUTCOMES: dict[str, str | None] = {
-    **{f"{k}_onset{v}": f"{st}{v}" for v in VARIANTS for k, st in _STATUS.items()},
-    **{f"{k}_new{v}": None for v in VARIANTS for k in ("alliance", "alignment")},
-    "cow_defense_onset": "cow_defense",
-    "mme_onset": "mme_active",
-    "unga_onset": "unga_aligned",  # alignment in UN voting (alliances.outcomes.voting), all votes
-    "unga_onset_fp": "unga_aligned_fp",  # ... final-passage votes
-}
-
+#: (``None``: a "new agreement" outcome, at risk every year); declared beside each outcome's columns.
+OUTCOMES: dict[str, str | None] = {k: status for k, (status, _) in _COLUMNS.items()}
 #: onset outcome -> duration column used for the time controls (years since last tie).
-DURATION: dict[str, str] = {
-    **{f"{k}_onset{v}": f"{d}{v}" for v in VARIANTS for k, d in _DURATION.items()},
-    **{f"{k}_new{v}": f"{_DURATION[k]}{v}" for v in VARIANTS for k in ("alliance", "alignment")},
-    "cow_defense_onset": "years_since_cow_defense",
-    "mme_onset": "mme_duration",
-    "unga_onset": "unga_duration",
-    "unga_onset_fp": "unga_duration_fp",
-}
+DURATION: dict[str, str] = {k: duration for k, (_, duration) in _COLUMNS.items()}
 
 RISK_SETS = ("auto", "not_tied_last_year", "all")
 TIME_CONTROLS = ("cubic", "spline", "none")
@@ -66,7 +54,7 @@ def parse_term(term: str) -> tuple[str | None, str]:
     """Split a covariate term into (transform, column): ``"log(x)" -> ("log", "x")``."""
     m = TERM_RE.match(term.strip())
     if not m:
-        raise ModelError(
+        raise SpecError(
             f"covariate {term!r} is not understood; use a column name, 'log(column)' or 'log1p(column)'"
         )
     if m.group(3):
@@ -133,25 +121,25 @@ class Spec:
             if getattr(self, attr) is not None:
                 object.__setattr__(self, attr, tuple(int(y) for y in getattr(self, attr)))
         if self.outcome not in OUTCOMES:
-            raise ModelError(
+            raise SpecError(
                 f"outcome {self.outcome!r} is not one of {', '.join(OUTCOMES)}"
             )
         for attr, allowed in (("risk_set", RISK_SETS), ("time_controls", TIME_CONTROLS), ("cluster", CLUSTERS),
                                ("period_effects", PERIOD_EFFECTS), ("time_scale", TIME_SCALES)):
             if getattr(self, attr) not in allowed:
-                raise ModelError(f"{attr} must be one of {', '.join(allowed)}, got {getattr(self, attr)!r}")
+                raise SpecError(f"{attr} must be one of {', '.join(allowed)}, got {getattr(self, attr)!r}")
         if not isinstance(self.lag, int) or self.lag < 0:
-            raise ModelError(f"lag must be a non-negative integer, got {self.lag!r}")
+            raise SpecError(f"lag must be a non-negative integer, got {self.lag!r}")
         if self.spline_knots not in (3, 4, 5):
-            raise ModelError(f"spline_knots must be 3, 4 or 5, got {self.spline_knots!r}")
+            raise SpecError(f"spline_knots must be 3, 4 or 5, got {self.spline_knots!r}")
         for attr in ("years", "cox_baseline_years"):
             value = getattr(self, attr)
             if value is not None and (len(value) != 2 or value[0] > value[1]):
-                raise ModelError(f"{attr} must be [first, last] with first <= last, got {list(value)!r}")
+                raise SpecError(f"{attr} must be [first, last] with first <= last, got {list(value)!r}")
         if not isinstance(self.cox_baseline_window, int) or self.cox_baseline_window < 1:
-            raise ModelError(f"cox_baseline_window must be a positive integer, got {self.cox_baseline_window!r}")
+            raise SpecError(f"cox_baseline_window must be a positive integer, got {self.cox_baseline_window!r}")
         if len(set(self.covariates)) != len(self.covariates):
-            raise ModelError(f"covariates are repeated: {list(self.covariates)}")
+            raise SpecError(f"covariates are repeated: {list(self.covariates)}")
         for term in self.covariates:
             parse_term(term)
 
@@ -196,6 +184,12 @@ class Spec:
             parts.append(f"politically relevant dyads (conttype 1-{self.max_conttype} or a major power)")
         return ", ".join(parts) or "all years, all dyads"
 
+    def same_model(self, other: Spec) -> bool:
+        """Whether two specifications differ only in name and clustering (one fit serves both)."""
+        strip = ("name", "cluster")
+        return ({k: v for k, v in self.to_dict().items() if k not in strip}
+                == {k: v for k, v in other.to_dict().items() if k not in strip})
+
     # -- (de)serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -212,19 +206,17 @@ class Spec:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ModelError(f"unknown spec field(s) {unknown}; allowed: {sorted(known)}")
+            raise SpecError(f"unknown spec field(s) {unknown}; allowed: {sorted(known)}")
         if "covariates" not in d or "outcome" not in d:
-            raise ModelError("a spec needs at least 'outcome' and 'covariates'")
+            raise SpecError("a spec needs at least 'outcome' and 'covariates'")
         return cls(**d)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> "Spec":
-        from alliances.config import read_toml
-
         path = Path(path)
         d = read_toml(path, "specification")
         d.setdefault("name", path.stem)
         try:
             return cls.from_dict(d)
-        except ModelError as exc:
-            raise ModelError(f"{path}: {exc}") from exc
+        except SpecError as exc:
+            raise SpecError(f"{path}: {exc}") from exc

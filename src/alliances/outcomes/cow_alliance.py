@@ -22,6 +22,9 @@ TYPES = ("cow_defense", "cow_neutral", "cow_nonagg", "cow_entente")
 EXT = f"missing past COW alliance coverage ({coverage('cow_alliance')[1]}); rule missing"
 SRC = ("cow_alliance",)
 
+#: the outcome -> (status column of its risk set, duration column), as :data:`alliances.outcomes.onsets.OUTCOME_COLUMNS`
+OUTCOME_COLUMNS = {"cow_defense_onset": ("cow_defense", "years_since_cow_defense")}
+
 COLUMNS = [
     *[Column(t, "float64", f"1 if a COW formal alliance of type {t.split('_')[1]} is in force in the dyad "
              "(either order of the directed file), 0 if not, missing past coverage", sources=SRC, extension=EXT)

@@ -27,8 +27,6 @@ members of the atopid over all its phases), ties broken by the smallest atopid.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pandas as pd
 
@@ -58,6 +56,14 @@ MEMBERS_TEXT = ("member count = number of distinct member states of the atopid o
 #: every onset and new-agreement outcome (null past ATOP coverage)
 ONSETS = tuple(f"{_ONSET_NAME[s]}{v.suffix}" for v in VARIANTS for s in _STATUS)
 EVENTS = ONSETS + tuple(f"{n}{v.suffix}" for v in VARIANTS for n in ("alliance_new", "alignment_new"))
+
+#: every ATOP outcome -> (the status column whose previous-year value defines its risk set, or
+#: None for a new-agreement outcome, at risk every year; the duration column of its time controls)
+OUTCOME_COLUMNS: dict[str, tuple[str | None, str]] = {
+    **{f"{_ONSET_NAME[s]}{v.suffix}": (f"{s}{v.suffix}", f"{_SINCE_NAME[s]}{v.suffix}")
+       for v in VARIANTS for s in _STATUS},
+    **{f"{s}_new{v.suffix}": (None, f"{_SINCE_NAME[s]}{v.suffix}") for v in VARIANTS for s in ("alliance", "alignment")},
+}
 
 
 def _columns() -> list[Column]:
@@ -252,37 +258,17 @@ def add_onset_agreements(panel: pd.DataFrame, years: pd.DataFrame, directed: boo
     return with_columns(panel, new_cols)
 
 
-def onset_sources(panel: pd.DataFrame, outcome: str = "alliance_onset",
-                  agreements: pd.DataFrame | str | os.PathLike = "datasets/agreements.parquet") -> pd.DataFrame:
-    """Which agreements produced the onsets of ``outcome`` in the panel rows given.
-
-    One row per primary agreement (``{outcome}_agreement``) with ``onsets`` (dyad-year
-    onsets it produced among these rows), ``share`` of all the rows' onsets,
-    ``cumulative_share`` (agreements sorted by onsets, most first; ties by atopid), and the
-    agreement's ATOP ``bilat``, ``wartime`` and ``size`` (distinct member states) from the
-    agreement table (``agreements.parquet`` written by ``alliances build``, or
-    ``Build.agreement_table``). Restrict the rows first, e.g. to ``year <= 2016`` or a
-    model's risk set; onsets past ATOP coverage are null and never counted.
-    """
-    col = f"{outcome}_agreement"
-    if outcome not in ONSETS or col not in panel.columns or outcome not in panel.columns:
-        raise PanelError(f"onset_sources needs an onset outcome with its agreement column; got {outcome!r} "
-                         f"(one of {', '.join(ONSETS)})")
-    if not isinstance(agreements, pd.DataFrame):
-        from alliances.store import read_panel
-
-        agreements = read_panel(agreements)
-    ids = panel.loc[panel[outcome].fillna(0).to_numpy() == 1, col]
-    counts = ids.astype("int64").value_counts()
-    out = pd.DataFrame({"atopid": counts.index.to_numpy().astype(np.int32), "onsets": counts.to_numpy()})
-    out = out.sort_values(["onsets", "atopid"], ascending=[False, True], ignore_index=True)
-    total = int(out["onsets"].sum())
-    out["share"] = out["onsets"] / total if total else np.nan
-    out["cumulative_share"] = out["onsets"].cumsum() / total if total else np.nan
-    attrs = agreements.set_index("atopid")
-    missing = sorted(set(out["atopid"]) - set(attrs.index))
-    if missing:
-        raise PanelError(f"the agreement table lacks atopids {missing[:5]} of these onsets: is it from the same build?")
-    for name, src in (("bilat", "bilat"), ("wartime", "wartime"), ("size", "n_members")):
-        out[name] = attrs.loc[out["atopid"], src].to_numpy()
-    return out
+def outcome_words(outcome: str) -> str:
+    """``alliance_onset_peace`` -> ``peacetime alliance onset``."""
+    if outcome == "cow_defense_onset":
+        return "COW defence pact onset"
+    if outcome.startswith("unga_onset"):
+        return "onset of alignment in UN voting" + (" (final-passage votes)" if outcome.endswith("_fp") else "")
+    if outcome == "mme_onset":
+        return "joint-exercise onset"
+    kind, _, rest = outcome.partition("_")
+    what = {"tie": "security tie"}.get(kind, kind)
+    prefix = "peacetime " if outcome.endswith("_peace") else "bilateral " if outcome.endswith("_bilat") else ""
+    if rest.startswith("new"):
+        return f"new {prefix}{what} agreement"
+    return f"{prefix}{what} {'onset' if rest.startswith('onset') else rest}"

@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from alliances.column import Column
 from alliances.dyads.context import CARRY_FORWARD, BuildContext
-from alliances.dyads.keys import expand_years, lookup, member, take, year_key
+from alliances.dyads.keys import dyad_id, expand_years, lookup, member, take, year_key
 
 OBLIGATIONS = ("defense", "offense", "neutral", "nonagg", "consul")
 LEVELS = ("none", "coordination", "alignment", "alliance")
@@ -207,7 +207,7 @@ def _agreement_years(agr: pd.DataFrame, ctx: BuildContext) -> pd.DataFrame:
     cols = ["atopid", "ccode1", "ccode2", "wartime", "bilat"] + [f"{ob}_by{k}" for ob in OBLIGATIONS for k in (1, 2)]
     e = agr[cols].iloc[idx].reset_index(drop=True)
     e["year"] = year.astype(np.int16)
-    e["dyad_id"] = e["ccode1"].astype(np.int32) * 1000 + e["ccode2"].astype(np.int32)
+    e["dyad_id"] = dyad_id(e["ccode1"], e["ccode2"]).astype(np.int32)
     for side in ("1", "2"):
         e[f"level_by{side}"] = tie_level({ob: e[f"{ob}_by{side}"] for ob in OBLIGATIONS})
     e["level_any"] = np.maximum(e["level_by1"], e["level_by2"])

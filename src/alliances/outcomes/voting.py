@@ -71,6 +71,8 @@ def _columns() -> list[Column]:
 
 
 COLUMNS = _columns()
+#: the outcomes -> (status column of the risk set, duration column), as :data:`alliances.outcomes.onsets.OUTCOME_COLUMNS`
+OUTCOME_COLUMNS = {f"unga_onset{sfx}": (f"unga_aligned{sfx}", f"unga_duration{sfx}") for sfx in _LABEL}
 
 
 def hysteresis_status(dyad: np.ndarray, percentile: np.ndarray) -> np.ndarray:

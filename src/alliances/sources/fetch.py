@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from alliances.atomic import write_text_atomic
 from alliances.errors import SourceError, UsageError
 from alliances.sources import REGISTRY, Fetchable, cache_dir, load, sha256_file
 from alliances.sources.locate import sha256_folder
@@ -49,8 +50,6 @@ def _ledger(dest: Path) -> dict:
 
 
 def _write_ledger(dest: Path, ledger: dict) -> None:
-    from alliances.analysis.report import write_text_atomic
-
     write_text_atomic(dest / "fetched.json", json.dumps(ledger, indent=1, sort_keys=True) + "\n")
 
 
@@ -60,7 +59,7 @@ RETRIES = 2
 
 def _download(item: Fetchable, folder: Path, progress: bool) -> Path:
     """Download ``item.url`` into ``folder`` (pooch writes to a temporary file, then renames)."""
-    import pooch
+    import pooch  # here: only downloads need it
 
     fname = item.url.rsplit("/", 1)[-1]
     downloader = pooch.HTTPDownloader(progressbar=progress, timeout=60)
@@ -85,7 +84,7 @@ def _download_folder(item: Fetchable, tmp: Path, progress: bool) -> Path:
 def rda_to_csv(rda: Path, target: Path, item: Fetchable) -> None:
     """Convert peacesciencer's R data file to the CSV layout of the bundled copies."""
     try:
-        import pyreadr
+        import pyreadr  # here: optional (extra `fetch`), for .rds downloads only
     except ImportError as exc:
         raise SourceError(f"'{item.key}' comes as an R data file; install pyreadr to convert it "
                           "(pip install 'alliances[fetch]')") from exc

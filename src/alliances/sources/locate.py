@@ -11,6 +11,8 @@ import hashlib
 import os
 from pathlib import Path
 
+import platformdirs
+
 from alliances.errors import SourceNotFound
 from alliances.sources.registry import Source
 
@@ -22,7 +24,6 @@ def cache_dir() -> Path:
     """The fetch cache (``alliances fetch``): ``$ALLIANCES_CACHE``, else the user cache folder (platformdirs)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    import platformdirs
 
     return Path(platformdirs.user_cache_dir("alliances"))
 

@@ -1,9 +1,5 @@
-"""Great-power agreement census and the agreement table from the ATOP member-level file.
-
-Structural realists hold that peacetime alliances among great powers are very rare. This
-census lets a reader check the claim: it counts ATOP agreements with at least one and with
-two or more COW major powers among the founding members, by obligation, peacetime vs
-wartime and era, and lists the peacetime defense or offense pacts among great powers.
+"""The agreement table (``agreements.parquet``) from the ATOP member-level file, and the
+definitions the great-power census (:mod:`alliances.analysis.census`) shares.
 
 Definitions:
 
@@ -16,9 +12,9 @@ Definitions:
 - great-power pact: two or more founding great powers and at least one of them pledged
   defense or offense.
 
-The same definitions (:func:`member_rows`, :func:`founding_members`) give
-``agreements.parquet`` (:func:`agreement_table`, columns :data:`AGREEMENTS_COLUMNS`), which
-adds the dyad-year onsets each agreement produced as primary agreement in the panel.
+:func:`agreements` gives one row per agreement with these definitions;
+:func:`agreement_table` (columns :data:`AGREEMENTS_COLUMNS`) adds the dyad-year onsets each
+agreement produced as primary agreement in the panel.
 """
 
 from __future__ import annotations
@@ -189,39 +185,3 @@ def agreement_table(ctx: BuildContext, panel: pd.DataFrame) -> pd.DataFrame:
         out[f"{status}_onsets"] = pd.arrays.IntegerArray(n.astype(np.int32), ~seen)
     out = out.reset_index().rename(columns={"index": "atopid"})
     return out.drop(columns="last_exit")
-
-
-def census_table(per: pd.DataFrame) -> pd.DataFrame:
-    """Counts of agreements by era, peacetime/wartime and great-power membership, per obligation."""
-    rows = []
-    for gp_label, mask in (("all agreements", per["n_gp_founders"] >= 0), (">=1 great power", per["n_gp_founders"] >= 1),
-                           (">=2 great powers", per["n_gp_founders"] >= 2)):
-        sub = per[mask]
-        for war_label, war in (("peacetime", 0), ("wartime", 1)):
-            s = sub[sub["wartime"] == war]
-            g = s.groupby("era", observed=False)
-            counts = pd.DataFrame({"agreements": g.size(), **{ob: g[ob].sum() for ob in OBLIGATIONS}})
-            counts.loc["all eras"] = counts.sum()
-            counts = counts.reset_index().rename(columns={"index": "era"})
-            counts.insert(0, "timing", war_label)
-            counts.insert(0, "great_powers", gp_label)
-            rows.append(counts)
-    out = pd.concat(rows, ignore_index=True)
-    out["era"] = out["era"].astype(str)
-    return out
-
-
-def great_power_pacts(per: pd.DataFrame, wartime: int = 0) -> pd.DataFrame:
-    """Peacetime (default) defense/offense pacts with two or more founding great powers."""
-    sel = per[(per["wartime"] == wartime) & (per["n_gp_founders"] >= 2) & per["gp_pledged_defoff"]]
-    cols = ["atopid", "signing", "last_exit", "in_force_at_end", "n_members", "gp_founders", "defense", "offense",
-            "neutral", "nonagg", "consul"]
-    out = sel[cols].copy()
-    out["signing"] = out["signing"].dt.date.astype(str)
-    out["last_exit"] = out["last_exit"].astype("Int64")
-    return out.reset_index(drop=True)
-
-
-def run_census(ctx: BuildContext) -> dict[str, pd.DataFrame]:
-    per = agreements(ctx)
-    return {"census": census_table(per), "great_power_pacts": great_power_pacts(per)}

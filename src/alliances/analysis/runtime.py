@@ -1,0 +1,179 @@
+"""The analysis runtime: tasks run through Dask or in-process, with per-process caches of the
+panel and designs and the release of freed memory. ``replicate``, ``validate`` and ``multiverse``
+run their tasks here.
+
+Each task is a plain function and a tuple of picklable arguments. A local cluster of ``jobs``
+worker processes runs them by default, an existing ``dask.distributed`` scheduler with
+``scheduler``, or the calling process when ``jobs == 1``; results come back in task order, so
+outputs do not depend on the order in which tasks finish. Tasks keep one panel and one design
+per process (:func:`worker_panel`, :func:`worker_design`, and any cache made with
+:func:`task_cache`), cleared when an in-process runner closes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import logging
+import os
+from collections.abc import Callable
+
+import pandas as pd
+import pyarrow as pa
+from threadpoolctl import threadpool_limits
+
+from alliances.config import Progress
+from alliances.models import Spec, fit
+from alliances.models.fitting import design_for, design_key, design_spec
+from alliances.store import read_panel
+
+# -- tasks (run on workers) --------------------------------------------------------------
+_PANELS: dict[tuple, pd.DataFrame] = {}
+
+
+def worker_panel(panel_path: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The panel's ``columns``, read once per worker process (the latest panel only; a file
+    rewritten since, e.g. by a later build in the same process, is read again)."""
+    stat = os.stat(panel_path)
+    key = (panel_path, stat.st_mtime_ns, stat.st_size, columns)
+    if key not in _PANELS:
+        _PANELS.clear()
+        _PANELS[key] = read_panel(panel_path, columns=list(columns))
+    return _PANELS[key]
+
+
+_WORKER_DESIGNS: dict[tuple, object] = {}
+
+
+def worker_design(panel_path: str, columns: tuple[str, ...], spec, estimator: str, also: tuple[str, ...] = ()):
+    """The design of (spec, estimator, also-clusterings) on the worker's panel, kept while the
+    next task shares its :func:`~alliances.models.estimators.design_key` (logit, Firth,
+    King-Zeng and cloglog fits of one spec share one design). One design per worker at a
+    time, so memory stays that of one fit."""
+    stat = os.stat(panel_path)
+    key = (panel_path, stat.st_mtime_ns, stat.st_size, columns, design_key(spec, estimator, also))
+    if key not in _WORKER_DESIGNS:
+        _WORKER_DESIGNS.clear()
+        _WORKER_DESIGNS[key] = design_for(worker_panel(panel_path, columns), design_spec(spec, also), estimator)
+    return _WORKER_DESIGNS[key]
+
+
+def release_memory() -> None:
+    """Return freed heap pages to the operating system (glibc's ``malloc_trim``; elsewhere a
+    no-op). Frames of a few MB each live on the heap, and without this a process keeps their
+    pages after freeing them (Dask's workers trim the same way). Arrow's own allocator
+    (mimalloc) is asked to do the same for the buffers it keeps for reuse."""
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+_CACHES: list[dict] = []
+
+
+def task_cache() -> dict:
+    """A new per-process cache for tasks (e.g. validation designs), cleared with the others by
+    :func:`clear_task_caches`."""
+    cache: dict = {}
+    _CACHES.append(cache)
+    return cache
+
+
+def clear_task_caches() -> None:
+    """Drop the panel and designs that tasks keep between calls (a worker keeps them for its
+    life; in-process runs release them when they end)."""
+    _PANELS.clear()
+    _WORKER_DESIGNS.clear()
+    for cache in _CACHES:
+        cache.clear()
+
+
+def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
+             also_clusters: tuple[str, ...] = ()) -> dict:
+    """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
+    the same fit; returns the results as a dict, or the error."""
+
+    panel = worker_panel(panel_path, columns)
+    spec = Spec.from_dict(spec_dict)
+    try:
+        # One BLAS thread, in workers and in-process alike: summation order then does not depend
+        # on --jobs, and the estimates are the same to the last bit.
+        with threadpool_limits(limits=1):
+            also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
+            design = worker_design(panel_path, columns, spec, estimator, also)
+            res = fit(panel, spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters, design=design)
+            return {"ok": True, "result": res.to_dict()}
+    except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+
+class TaskRunner:
+    """Runs tasks with Dask (a local cluster of ``jobs`` processes, or an existing scheduler), or
+    in-process when ``jobs <= 1`` and no scheduler is given. Tasks submitted before others are
+    gathered run first, so one stage's tasks keep the workers busy while the previous stage's
+    results are collected; results always come back in task order."""
+
+    def __init__(self, jobs: int, scheduler: str | None = None):
+        self.client = self.cluster = None
+        if jobs <= 1 and scheduler is None:
+            return
+        from distributed import Client, LocalCluster  # here: distributed loads only when a cluster is used
+
+        if scheduler is None:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                                        silence_logs=logging.WARNING)
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(scheduler)
+
+    def __enter__(self) -> "TaskRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+        if self.client is None:  # in-process: the tasks' panel and design caches are this process's
+            clear_task_caches()
+
+    def submit(self, fn: Callable[..., dict], tasks: list[tuple]) -> tuple:
+        """Hand ``fn(*task)`` for every task to the workers (in-process: nothing runs yet)."""
+        if self.client is None:
+            return fn, tasks, None
+        return fn, tasks, [self.client.submit(fn, *t, pure=False) for t in tasks]
+
+    def gather(self, submitted: tuple, progress: Progress, label: Callable[[tuple], str]) -> list[dict]:
+        """The submitted tasks' results in task order, reporting each as it finishes."""
+        fn, tasks, futures = submitted
+        if futures is None:
+            out = []
+            for i, t in enumerate(tasks, 1):
+                progress(f"[{i}/{len(tasks)}] {label(t)}")
+                out.append(fn(*t))
+            return out
+        from distributed import as_completed  # here: distributed loads only when a cluster is used
+
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[dict | None] = [None] * len(tasks)
+        for done, fut in enumerate(as_completed(futures), 1):
+            i = index[fut.key]
+            results[i] = fut.result()
+            progress(f"[{done}/{len(tasks)}] {label(tasks[i])}")
+        return results  # type: ignore[return-value]
+
+
+def fit_label(task: tuple) -> str:
+    return f"{task[2]['name']} / {task[3]}"
+
+
+def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,
+              label: Callable[[tuple], str] = fit_label) -> list[dict]:
+    """Run ``fn(*task)`` over ``tasks`` on a :class:`TaskRunner` of ``jobs`` and ``scheduler``
+    made for the call; results in task order."""
+    with TaskRunner(jobs, scheduler) as own:
+        return own.gather(own.submit(fn, tasks), progress, label)

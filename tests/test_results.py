@@ -157,13 +157,13 @@ def test_z_p_and_intervals_against_hand_values(fits):
 
 
 def test_compare_stars_and_rows(fits):
-    """Stars from the two-sided p: z = 1.5 none, 2.0 * (p .0455), 2.7 ** (p .0069), 3.5 *** (p .00047)."""
-    r = _with(fits["logit"], [1.5, 2.0, 2.7, 3.5], [1.0])
+    """Stars from the two-sided p: z = 1.8 none (p .0719), 2.0 * (p .0455), 2.7 ** (p .0069), 3.5 *** (p .00047)."""
+    r = _with(fits["logit"], [1.8, 2.0, 2.7, 3.5], [1.0])
     other = fits["cox"]
     t = compare([r, other], names=["a", "b"], digits=2)
     assert list(t.columns) == ["a", "b"]
     names = list(r.param_names)
-    assert [t.loc[n, "a"] for n in names[:4]] == ["1.50", "2.00*", "2.70**", "3.50***"]
+    assert [t.loc[n, "a"] for n in names[:4]] == ["1.80", "2.00*", "2.70**", "3.50***"]
     # the standard error sits in the row below its coefficient
     pos = list(t.index).index(names[1])
     assert t.iloc[pos + 1]["a"] == "(1.00)"

@@ -190,11 +190,29 @@ def test_rcs_is_linear_beyond_boundary_knots():
 
 
 # -- estimators ------------------------------------------------------------------------
-def test_fit_all_returns_every_estimator(fits):
+def test_fit_all_returns_every_estimator(fits, synth):
+    """Each estimator's rows, events and dyads, counted here with pandas: the risk set is the
+    rows whose dyad had no alliance (any tie for the multinomial logit) the year before, less
+    each dyad's first year (no lagged covariates); the conditional logit keeps only dyads with
+    both an onset and a non-onset."""
     assert list(fits) == list(ESTIMATORS)
+    d = synth.sort_values(["dyad_id", "year"])
+    g = d.groupby("dyad_id")
+    later = g.cumcount() > 0  # the synthetic panel has no gap years inside a dyad
+    risk = later & (g["alliance"].shift(1).fillna(0) == 0)
+    tie_risk = later & (g["any_tie"].shift(1).fillna(0) == 0)
+    per_dyad = d[risk].groupby("dyad_id")["alliance_onset"].agg(["sum", "count"])
+    mixed = per_dyad[(per_dyad["sum"] > 0) & (per_dyad["sum"] < per_dyad["count"])]
+    want = {name: (int(risk.sum()), int(d.loc[risk, "alliance_onset"].sum()), d.loc[risk, "dyad_id"].nunique())
+            for name in fits}
+    want["clogit"] = (int(mixed["count"].sum()), int(mixed["sum"].sum()), len(mixed))
+    want["mlogit"] = (int(tie_risk.sum()),
+                      int(d.loc[tie_risk, ["alliance_onset", "alignment_onset"]].to_numpy().sum()),
+                      d.loc[tie_risk, "dyad_id"].nunique())
     for name, r in fits.items():
-        assert r.converged and r.nobs > 0 and r.n_events > 0, name
-        assert np.all(np.isfinite(r.params)) and np.all(r.bse > 0), name
+        assert (r.nobs, r.n_events, r.n_groups) == want[name], name
+        assert r.converged and np.all(np.isfinite(r.params)), name
+        assert np.all(np.linalg.eigvalsh(r.cov_) > 0), name  # a proper (positive definite) covariance
 
 
 def test_logit_recovers_truth():

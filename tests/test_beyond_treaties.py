@@ -11,7 +11,6 @@ from conftest import REPO, dyad
 
 import alliances
 from alliances.covariates.events import read_events
-from alliances.covariates.similarity import portfolio_similarity
 from alliances.errors import SourceError
 
 EVENTS = REPO / "analyses" / "events" / "china_russia_drills_2022_2025.csv"
@@ -36,17 +35,37 @@ def test_exercise_onset_and_duration_follow_the_counts(panel):
     assert cr.loc[2005, "mme_duration"] == 6 and cr.loc[2010, "mme_duration"] == 1
 
 
-def test_portfolio_columns_match_the_stand_alone_function(panel):
+def test_portfolio_columns_match_a_direct_computation(panel):
+    """The panel's portfolio columns for every dyad of 1914 against the definitions computed here
+    with numpy and scipy (not through alliances.covariates.similarity): each state's portfolio is
+    its row of the tie-level matrix of that year's members (3 with itself), S = 1 - 2 sum|x - y| /
+    (3 n), weighted S with CINC weights (missing = 0), Cohen's kappa with squared distances, and
+    scipy's Kendall tau-b."""
+    from scipy.stats import kendalltau
+
     year = panel[panel["year"] == 1914]
-    levels = pd.DataFrame({"ccode1": year["ccode1"], "ccode2": year["ccode2"], "year": year["year"],
-                           "level": year["tie"].cat.codes})
-    members = pd.concat([year[["ccode1", "year", "cinc1"]].set_axis(["ccode", "year", "cinc"], axis=1),
-                         year[["ccode2", "year", "cinc2"]].set_axis(["ccode", "year", "cinc"], axis=1)]).drop_duplicates()
-    sim = portfolio_similarity(levels[levels["level"] > 0], members).set_index(["ccode1", "ccode2"])
+    states = np.unique(np.concatenate([year["ccode1"], year["ccode2"]]))
+    pos = {s: i for i, s in enumerate(states)}
+    n = len(states)
+    mat = np.full((n, n), 0.0)
+    np.fill_diagonal(mat, 3.0)
+    i1, i2 = year["ccode1"].map(pos).to_numpy(), year["ccode2"].map(pos).to_numpy()
+    mat[i1, i2] = mat[i2, i1] = year["tie"].cat.codes.to_numpy()
+    cinc = pd.concat([year.set_index("ccode1")["cinc1"], year.set_index("ccode2")["cinc2"]])
+    w = cinc[~cinc.index.duplicated()].reindex(states).fillna(0.0).to_numpy()
+    x, y = mat[i1], mat[i2]
+    d = np.abs(x - y)
+    s = 1 - 2 * d.sum(axis=1) / (3 * n)
+    s_w = 1 - 2 * (d * w).sum(axis=1) / (3 * w.sum())
+    share = np.stack([(mat == k).mean(axis=1) for k in range(4)], axis=1)  # share of each level per state
+    levels = np.arange(4.0)
+    d_e = np.einsum("iu,iv,uv->i", share[i1], share[i2], (levels[:, None] - levels[None, :]) ** 2)
+    kappa = 1 - (d ** 2).mean(axis=1) / d_e
+    tau = np.array([kendalltau(a, b).statistic for a, b in zip(x, y)])
+    for col, want in (("portfolio_s", s), ("portfolio_s_weighted", s_w), ("portfolio_kappa", kappa),
+                      ("portfolio_tau_b", tau)):
+        np.testing.assert_allclose(year[col].to_numpy(), want, rtol=0, atol=1e-12, err_msg=col)
     got = year.set_index(["ccode1", "ccode2"])
-    for col, measure in (("portfolio_s", "s_unweighted"), ("portfolio_s_weighted", "s_weighted"),
-                         ("portfolio_kappa", "kappa"), ("portfolio_tau_b", "tau_b")):
-        np.testing.assert_allclose(got[col].to_numpy(), sim.loc[got.index, measure].to_numpy(), rtol=0, atol=1e-12)
     # Germany-Russia 1914: opposed blocs, far less similar than Germany-Austria-Hungary
     assert got.loc[(255, 365), "portfolio_s"] < got.loc[(255, 300), "portfolio_s"]
     assert panel["portfolio_s"].notna().all() and panel["portfolio_s"].between(-1, 1).all()

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from alliances.covariates import exercises as ex
+from alliances.errors import SourceError
 from alliances.sources import default_data_dirs
 
 MME_FILE = Path("exercises") / "mme-7.csv"
@@ -278,20 +279,22 @@ def test_codebook_entries():
 
 def test_unknown_name_raises_naming_it():
     frame = _mme(FIXTURE + [("e9", 2001, 2001, ["Canada", "Mexico", "Atlantis"])])
-    with pytest.raises(ValueError, match=r"'Atlantis'.*MMEID e9.*column 'StateC'"):
+    with pytest.raises(SourceError, match=r"MME participant 'Atlantis' \(MMEID e9, column 'StateC', row \d+\) is "
+                                          r"neither mapped to a COW code"):
         ex.participants(frame)
-    with pytest.raises(ValueError, match="Atlantis"):
+    with pytest.raises(SourceError, match=r"MME participant 'Atlantis' \(MMEID e9, column 'StateC'"):
         ex.exercise_dyad_years(frame, pd.DataFrame({"ccode1": [2], "ccode2": [20], "year": [2001]}))
 
 
 def test_name_without_code_for_the_year_raises():
     frame = _mme([("e1", 1995, 1995, ["Canada", "German Democratic Republic"])])
-    with pytest.raises(ValueError, match=r"German Democratic Republic.*MMEID e1.*1995"):
+    with pytest.raises(SourceError, match=r"MME participant 'German Democratic Republic' \(MMEID e1, column "
+                                          r"'State.'\) has no COW code for the exercise's start year 1995"):
         ex.participants(frame)
 
 
 def test_bad_flag_raises():
     frame = _mme(FIXTURE)
     frame.loc[1, "Sea"] = 2
-    with pytest.raises(ValueError, match=r"'Sea'.*MMEID e2"):
+    with pytest.raises(SourceError, match=r"MME column 'Sea' holds \S*2\S* for MMEID e2 \(row 1\); expected 0 or 1"):
         ex.participants(frame)

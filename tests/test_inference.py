@@ -55,13 +55,18 @@ def test_two_way_sandwich_by_hand():
 
 
 def test_agreement_clustering_on_the_real_panel(panel):
+    """Every onset row of the real design carries the ATOP agreement the panel attributes to it
+    (its alliance_onset_agreement), the other rows -1. The covariance itself is checked by hand
+    in test_variance.py::test_fitted_logit_covariance_by_hand."""
     spec = Spec("alliance_onset", COVS, years=(1900, 1960), cluster="dyad+agreement")
     design = build_design(panel, spec)
-    onset = design.frame["y"] == 1
-    assert (design.frame.loc[onset, "agreement"] > 0).all() and (design.frame.loc[~onset, "agreement"] == -1).all()
-    res = fit(panel, spec, "logit")
-    one = fit(panel, dataclasses.replace(spec, cluster="dyad"), "logit")
-    assert "agreement" in res.cov_type and res.bse["cap_ratio"] > one.bse["cap_ratio"]
+    f = design.frame
+    onset = f["y"] == 1
+    assert onset.sum() > 100
+    assert (f.loc[onset, "agreement"] > 0).all() and (f.loc[~onset, "agreement"] == -1).all()
+    raw = panel.set_index(["dyad_id", "year"])["alliance_onset_agreement"]
+    keys = pd.MultiIndex.from_frame(f.loc[onset, ["dyad_id", "year"]])
+    np.testing.assert_array_equal(f.loc[onset, "agreement"].to_numpy(), raw.loc[keys].to_numpy(float))
 
 
 def test_period_columns_carry_the_last_period_forward():
@@ -70,17 +75,28 @@ def test_period_columns_carry_the_last_period_forward():
     assert cols["decade_1990"].tolist() == [0, 0, 1, 1]  # 2022: the last decade's effect (the forecast rule)
 
 
+@pytest.fixture(scope="module")
+def synth():
+    """A synthetic panel whose onsets carry an agreement (same decade and first state: one treaty)."""
+    from alliances.models._synthetic import synthetic_panel
+
+    df = synthetic_panel(n_states=30, seed=2)
+    agreement = (df["year"] // 10) * 1000 + df["ccode1"]
+    return df.assign(alliance_onset_agreement=agreement.where(df["alliance_onset"] == 1))
+
+
 @pytest.mark.parametrize("estimator", ["logit", "relogit", "firth", "cloglog", "cox"])
-def test_one_fit_serves_every_clustering(panel, estimator):
+def test_one_fit_serves_every_clustering(synth, estimator):
     """fit(also_clusters=...) + with_cluster gives what a separate fit with that cluster gives."""
     spec = Spec("alliance_onset", COVS, years=(1946, 1990), cluster="dyad")
-    res = fit(panel, spec, estimator, also_clusters=["dyad+year", "dyad+agreement"])
+    res = fit(synth, spec, estimator, also_clusters=["dyad+year", "dyad+agreement"])
     for cl in ("dyad+year", "dyad+agreement"):
-        direct = fit(panel, dataclasses.replace(spec, cluster=cl), estimator)
+        direct = fit(synth, dataclasses.replace(spec, cluster=cl), estimator)
         alt = res.with_cluster(cl)
         np.testing.assert_allclose(alt.params_, direct.params_, rtol=1e-10)
         np.testing.assert_allclose(alt.cov_, direct.cov_, rtol=1e-8)
         assert alt.cov_type == direct.cov_type and alt.spec.cluster == cl
+        assert not np.allclose(alt.cov_, res.cov_)  # another clustering, not the dyad covariance again
     with pytest.raises(ModelError, match="no covariance for cluster = 'year'"):
         res.with_cluster("year")
 
@@ -95,7 +111,13 @@ def test_year_effects_with_year_clustering_fit():
                 period_effects="year", cluster="dyad+year")
     res = fit(sample, spec, "logit")
     assert np.all(np.linalg.eigvalsh(res.cov_) > -1e-12)
-    assert (res.bse[["cap_ratio", "log_capdist", "contig_land"]] > 0).all()
+    assert "negative eigenvalue(s) set to 0 (Cameron-Gelbach-Miller)" in res.cov_type
+    # the clipping is checked by hand in test_variance.py; here: the covariates' errors stay
+    # those of a proper covariance (finite, and no correlation outside [-1, 1])
+    sd = res.bse[["cap_ratio", "log_capdist", "contig_land"]]
+    assert np.isfinite(sd).all() and (sd > 0).all()
+    corr = res.cov_ / np.outer(res.bse, res.bse)
+    assert np.all(np.abs(corr[np.isfinite(corr)]) <= 1 + 1e-9)
 
 
 def test_common_windows_compare_models_on_the_same_rows():
@@ -106,27 +128,6 @@ def test_common_windows_compare_models_on_the_same_rows():
     pred = pd.concat([pred, pd.DataFrame({"scheme": ["rolling"], "window": ["a"], "model": ["firth"]})])
     assert set(common_windows(pred)["window"]) == {"a", "b"}
     assert set(common_windows(pred[~((pred["window"] == "a") & (pred["model"] == "logit"))])["window"]) == {"b"}
-
-
-def test_results_saved_before_the_duration_scale_still_predict(panel):
-    spec = Spec("alliance_onset", COVS, years=(1946, 1990), time_scale="calendar")
-    res = fit(panel, spec, "cox")
-    d = res.to_dict()
-    # the old layout: one free-form "extra" dictionary, no time scale, the baseline keyed by "year"
-    extra = {**d.pop("baseline"), "naive_cov": d.pop("model_based")["cov"], "alt_cov": d.pop("alternatives")}
-    for key in ("effects", "bias", "category_counts"):
-        d.pop(key)
-    extra.pop("time_scale")
-    extra["baseline"]["year"] = extra["baseline"].pop("time")
-    d["extra"] = extra
-    d["spec"].pop("time_scale")
-    from alliances.models import Results
-
-    old = Results.from_dict(d)
-    assert old.spec.time_scale == "calendar" and old.baseline.time_scale == "calendar"
-    np.testing.assert_array_equal(old.model_based.cov, res.model_based.cov)
-    rows = panel[(panel["year"] == 1980)].head(3)
-    np.testing.assert_allclose(old.predict(rows, baseline="year"), res.predict(rows, baseline="year"))
 
 
 def test_survival_curve_is_the_cox_formula_at_the_dyads_year(panel):
@@ -151,10 +152,10 @@ def test_survival_curve_is_the_cox_formula_at_the_dyads_year(panel):
     assert (curve["survival_lo"] <= curve["survival"]).all() and (curve["survival"] <= curve["survival_hi"]).all()
 
 
-def test_agreement_clustering_needs_an_attributed_outcome(panel):
+def test_agreement_clustering_needs_an_attributed_outcome(synth):
     spec = Spec("alliance_new", COVS, years=(1946, 1990), cluster="dyad+agreement")
     with pytest.raises(ModelError, match="needs the agreement that produced each onset.*alliance_new has none"):
-        fit(panel, spec, "logit")
+        fit(synth, spec, "logit")
 
 
 def test_unknown_outcomes_inside_the_sources_years_are_left_out_with_a_note(panel):

@@ -191,11 +191,29 @@ def test_rcs_is_linear_beyond_boundary_knots():
 
 
 # -- estimators ------------------------------------------------------------------------
-def test_fit_all_returns_every_estimator(fits):
+def test_fit_all_returns_every_estimator(fits, synth):
+    """Each estimator's rows, events and dyads, counted here with pandas: the risk set is the
+    rows whose dyad had no alliance (any tie for the multinomial logit) the year before, less
+    each dyad's first year (no lagged covariates); the conditional logit keeps only dyads with
+    both an onset and a non-onset."""
     assert list(fits) == list(ESTIMATORS)
+    d = synth.sort_values(["dyad_id", "year"])
+    g = d.groupby("dyad_id")
+    later = g.cumcount() > 0  # the synthetic panel has no gap years inside a dyad
+    risk = later & (g["alliance"].shift(1).fillna(0) == 0)
+    tie_risk = later & (g["any_tie"].shift(1).fillna(0) == 0)
+    per_dyad = d[risk].groupby("dyad_id")["alliance_onset"].agg(["sum", "count"])
+    mixed = per_dyad[(per_dyad["sum"] > 0) & (per_dyad["sum"] < per_dyad["count"])]
+    want = {name: (int(risk.sum()), int(d.loc[risk, "alliance_onset"].sum()), d.loc[risk, "dyad_id"].nunique())
+            for name in fits}
+    want["clogit"] = (int(mixed["count"].sum()), int(mixed["sum"].sum()), len(mixed))
+    want["mlogit"] = (int(tie_risk.sum()),
+                      int(d.loc[tie_risk, ["alliance_onset", "alignment_onset"]].to_numpy().sum()),
+                      d.loc[tie_risk, "dyad_id"].nunique())
     for name, r in fits.items():
-        assert r.converged and r.nobs > 0 and r.n_events > 0, name
-        assert np.all(np.isfinite(r.params)) and np.all(r.bse > 0), name
+        assert (r.nobs, r.n_events, r.n_groups) == want[name], name
+        assert r.converged and np.all(np.isfinite(r.params)), name
+        assert np.all(np.linalg.eigvalsh(r.cov_) > 0), name  # a proper (positive definite) covariance
 
 
 def test_logit_recovers_truth():
@@ -253,24 +271,41 @@ def test_mlogit_names(fits):
 
 # -- results ---------------------------------------------------------------------------
 def test_results_are_read_only(fits):
+    import dataclasses
+
     r = fits["logit"]
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'nobs'"):
         r.nobs = 3
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="assignment destination is read-only"):
         r.params_[0] = 1.0
+    with pytest.raises(ValueError, match="assignment destination is read-only"):
+        r.cov_[0, 0] = 1.0
 
 
-def test_conf_int_and_pvalues(fits):
+def test_conf_int_and_pvalues(synth, spec, fits):
+    """p-values, z and intervals against statsmodels' Logit with the same CR1 dyad-clustered
+    covariance (an independent implementation), and the interval/p-value duality: the
+    (1 - p_j) interval of each coefficient ends exactly at 0."""
+    import statsmodels.api as sm
+
+    from alliances.models.fitting import design_for
+
     r = fits["logit"]
-    ci = r.conf_int(0.1)
-    np.testing.assert_allclose((ci["upper"] - ci["lower"]) / 2, 1.6448536 * r.bse, rtol=1e-6)
-    from scipy import (
-        stats,  # two-sided normal p-values, computed here from the estimates
-    )
-
-    np.testing.assert_allclose(r.pvalues, 2 * stats.norm.sf(np.abs(r.params / r.bse)), rtol=1e-10)
+    f = design_for(synth, spec, "logit").frame
+    names = list(r.param_names)
+    ref = sm.Logit(f["y"].to_numpy(float), f[names].to_numpy(float)).fit(
+        disp=0, method="newton", tol=1e-12, cov_type="cluster", cov_kwds={"groups": f["dyad_id"].to_numpy()})
+    np.testing.assert_allclose(r.params_, ref.params, rtol=1e-7)
+    np.testing.assert_allclose(r.bse, ref.bse, rtol=1e-6)
+    np.testing.assert_allclose(r.tvalues, ref.tvalues, rtol=1e-6)
+    np.testing.assert_allclose(r.pvalues, ref.pvalues, rtol=1e-5, atol=1e-300)
+    np.testing.assert_allclose(r.conf_int(0.1).to_numpy(), ref.conf_int(0.1), rtol=1e-6)
+    for j, name in enumerate(names):
+        ci = r.conf_int(float(r.pvalues.iloc[j])).loc[name]
+        assert min(abs(ci["lower"]), abs(ci["upper"])) == pytest.approx(0.0, abs=1e-8 * abs(r.params_[j])), name
     tidy = r.to_frame()
-    assert list(tidy["term"]) == list(r.param_names) and {"estimate", "std_error", "p_value"} <= set(tidy)
+    assert list(tidy["term"]) == names and {"estimate", "std_error", "p_value"} <= set(tidy)
+    np.testing.assert_allclose(tidy["p_value"], ref.pvalues, rtol=1e-5, atol=1e-300)
 
 
 def test_summary_states_the_method(fits):
@@ -366,13 +401,34 @@ def test_fit_file(tmp_path, synth, monkeypatch):
         fit_file(spec, panel, ["probit"])
 
 
-def test_error_classes_form_one_hierarchy():
-    """Every model failure is a ModelError and an AlliancesError, so the CLI catches one base class."""
-    from alliances.errors import AlliancesError
-    from alliances.models import ConvergenceError
+@pytest.mark.parametrize("covariates, message", [
+    # a covariate that is 1 exactly in the year before every onset: perfect separation
+    (["cap_ratio", "sure"], "perfect separation: alliance_onset never occurs when sure == 0"),
+    (["log_capdist", "dist2"], "collinearity: the covariates"),
+    (["log_capdist", "const5"], "const5 is constant"),
+    (["cap_ration"], r"'cap_ration' \(did you mean 'cap_ratio'"),
+])
+def test_cli_fit_model_failures_exit_4_naming_the_covariate(tmp_path, synth, monkeypatch, covariates, message):
+    """`alliances fit` stops a separated, collinear or unknown covariate with exit code 4 (the
+    README's "model cannot be fitted") and the message naming the covariate; no result file."""
+    import re
 
-    for cls in (SeparationError, CollinearityError, ConvergenceError):
-        assert issubclass(cls, ModelError) and issubclass(cls, AlliancesError)
+    from typer.testing import CliRunner
+
+    from alliances.cli import app
+    from alliances.models import cli
+
+    monkeypatch.setattr(cli, "read_panel", lambda path, _spec=None: pd.read_parquet(path))  # no build metadata
+    df = synth.assign(sure=synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0),
+                      dist2=2 * synth["log_capdist"] + 1, const5=5.0)
+    panel = tmp_path / "panel.parquet"
+    df.to_parquet(panel)
+    spec = tmp_path / "s.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = [' + ", ".join(f'"{c}"' for c in covariates) + "]\n")
+    res = CliRunner().invoke(app, ["fit", str(spec), "--panel", str(panel), "--out", str(tmp_path / "out")])
+    assert res.exit_code == 4, res.output
+    assert re.search(message, " ".join(res.output.split())), res.output
+    assert not list((tmp_path / "out").glob("*.json")) if (tmp_path / "out").exists() else True
 
 
 def test_firth_reports_the_steps_it_took(synth):

@@ -75,12 +75,27 @@ def test_cox_naive_variance_and_breslow_baseline(sample):
 
 
 def test_lpm_uncorrected_two_way_matches_r_hc0(sample):
-    """Without the G/(G-1) factors the two-way meat equals R's vcovCL(cadjust = FALSE)."""
-    res = fit(sample, sample_spec("lpm"), "lpm")
+    """Without the G/(G-1) factors the two-way meat equals R's vcovCL(cadjust = FALSE). The
+    package's adjusted two-way and one-way covariances give the unadjusted one in closed form:
+    with c_D = G_D/(G_D-1) and V_D the one-way covariance of dimension D (its factor included),
+    V_two = V_dyad + V_year - c_cell B M_cell B, so B M_cell B = (V_dyad + V_year - V_two) / c_cell
+    and the unadjusted sum is V_dyad / c_dyad + V_year / c_year - B M_cell B."""
+    import dataclasses
+
+    two = fit(sample, sample_spec("lpm"), "lpm")
+    one = {cl: fit(sample, dataclasses.replace(sample_spec("lpm"), cluster=cl), "lpm") for cl in ("dyad", "year")}
     ref = R["lpm"]
-    v0 = np.sqrt(np.diag(ref["cov_hc0_noadjust"]))
-    ratio = res.bse[ref["names"]].to_numpy() / v0
-    assert np.all(ratio > 1) and np.all(ratio < 1.02)  # the G/(G-1) factors only inflate, by < 2 %
+    names = ref["names"]
+
+    def cov(r):
+        return r.cov_params().loc[names, names].to_numpy()
+
+    g_dyad, g_year, g_cell = sample["dyad_id"].nunique(), sample["year"].nunique(), len(sample)
+    assert (g_dyad, g_year, g_cell) == (1207, 65, R["meta"]["sample"]["nobs"])  # dyad-years unique: cells = rows
+    c = {"dyad": g_dyad / (g_dyad - 1), "year": g_year / (g_year - 1), "cell": g_cell / (g_cell - 1)}
+    cell = (cov(one["dyad"]) + cov(one["year"]) - cov(two)) / c["cell"]
+    unadjusted = cov(one["dyad"]) / c["dyad"] + cov(one["year"]) / c["year"] - cell
+    np.testing.assert_allclose(unadjusted, np.array(ref["cov_hc0_noadjust"]), rtol=1e-8)
 
 
 def test_reference_sample_has_separation_on_great_power_dyad(sample):

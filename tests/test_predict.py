@@ -149,9 +149,28 @@ def test_prediction_columns_serve_the_fits(panel, fits):
     np.testing.assert_array_equal(refit.params_, fits["logit"].params_)
 
 
-def test_great_power_distribution_counts(panel, fits):
+def test_great_power_distribution_counts(panel, fits, majors):
+    """2000: the great powers of COW's majors file (raw CSV) give C(7, 2) = 21 dyads; those at
+    risk are the ones without an ATOP alliance in 1999 (NATO's US, UK, France, Germany among
+    themselves and US-Japan are not): the count and the quantiles over their predicted probabilities."""
+    gp = sorted(majors.loc[(majors["styear"] <= 2000) & (majors["endyear"] >= 2000), "ccode"].unique())
+    assert gp == [2, 200, 220, 255, 365, 710, 740]
+    pairs = [(a, b) for i, a in enumerate(gp) for b in gp[i + 1:]]
+    prev = panel[panel["year"] == 1999].set_index(["ccode1", "ccode2"])
+    free = [(a, b) for a, b in pairs if prev.loc[(a, b), "alliance"] == 0]
+    assert len(pairs) == 21 and len(free) == 21 - 7  # the six NATO pairs and US-Japan are allied
     dist = great_power_distribution(panel, {"logit": fits["logit"]}, years=(2000, 2000))
-    assert dist["n_dyads"].iloc[0] <= 21  # at most C(7, 2) great-power dyads, fewer at risk
+    assert dist["n_dyads"].tolist() == [len(free)]
+    # each at-risk dyad's probability from the 1999 covariates (one-year lag) and the 2000 duration
+    res = fits["logit"]
+    now = panel[panel["year"] == 2000].set_index(["ccode1", "ccode2"])
+    x = {c: prev.loc[free, c].to_numpy(float) for c in SPEC.covariates}
+    t = now.loc[free, res.info.duration].to_numpy(float)
+    x.update({"t": t, "t^2/100": t ** 2 / 100, "t^3/1000": t ** 3 / 1000, "const": np.ones(len(free))})
+    eta = sum(res.params[name] * x[name] for name in res.param_names)
+    p = 1 / (1 + np.exp(-eta))
+    np.testing.assert_allclose(dist.loc[0, ["q10", "q50", "q90"]].to_numpy(float), np.quantile(p, [0.1, 0.5, 0.9]),
+                               rtol=1e-10)
 
 
 def test_scenario_files_are_checked(tmp_path):

@@ -131,5 +131,15 @@ def test_report_steps_need_only_the_columns_they_name(panel, build_result):
 
 
 def test_shipped_plan_names_existing_specs():
-    plan = load_plan(REPO / "analyses" / "replicate.toml")
-    assert plan.predict_spec == "baseline" and len(plan.runs) >= 9
+    """Every [[specs]] entry of the shipped plan, in order, with its file and estimators (the
+    plan's default where the entry names none), read here with tomllib."""
+    import tomllib
+
+    path = REPO / "analyses" / "replicate.toml"
+    raw = tomllib.loads(path.read_text())
+    plan = load_plan(path)
+    assert plan.predict_spec == raw.get("predict", {}).get("spec", "baseline") == "baseline"
+    assert [r.name for r in plan.runs] == [item["name"] for item in raw["specs"]]
+    for run, item in zip(plan.runs, raw["specs"]):
+        assert run.path == path.parent / raw["spec_folder"] / f"{item['name']}.toml" and run.path.is_file()
+        assert run.estimators == tuple(item.get("estimators", raw["estimators"])), run.name

@@ -76,11 +76,33 @@ def test_variance_option_against_r(sample, entry):
         assert res.nobs == ref["nobs"]
 
 
-def test_two_way_is_not_one_way(sample):
-    """The options differ where they should: year clustering inflates the logit's errors here."""
+def test_two_way_is_the_cgm_sum_computed_by_hand(sample):
+    """The two-way logit covariance recomputed with numpy from the fitted coefficients:
+    (N-1)/(N-K) B [sum_D sign_D G_D/(G_D-1) sum_g s_g s_g'] B over dyad (+), year (+) and
+    dyad x year (-), B the inverse information; and it differs from the one-way (dyad) covariance
+    by exactly the year and cell terms."""
+    from alliances.models.fitting import design_for
+
     one, two = _fit(sample, "logit_dyad"), _fit(sample, "logit_dyad_year")
-    assert (two.bse / one.bse).max() > 1.5
-    assert "two-way" in two.cov_type and "1,207 dyad" in two.cov_type
+    f = design_for(sample, two.spec, "logit").frame
+    names = list(two.param_names)
+    X, y = f[names].to_numpy(float), f["y"].to_numpy(float)
+    p = 1 / (1 + np.exp(-X @ two.params_))
+    bread = np.linalg.inv(X.T @ (X * (p * (1 - p))[:, None]))
+    scores = X * (y - p)[:, None]
+    n, k = X.shape
+
+    def term(keys) -> np.ndarray:
+        sums = pd.DataFrame(scores).groupby([f[c].to_numpy() for c in keys]).sum().to_numpy()
+        g = len(sums)
+        return g / (g - 1) * sums.T @ sums
+
+    m_dyad, m_year, m_cell = term(["dyad_id"]), term(["year"]), term(["dyad_id", "year"])
+    factor = (n - 1) / (n - k)
+    np.testing.assert_allclose(two.cov_, factor * bread @ (m_dyad + m_year - m_cell) @ bread, rtol=1e-8)
+    np.testing.assert_allclose(one.cov_, factor * bread @ m_dyad @ bread, rtol=1e-8)
+    assert f["dyad_id"].nunique() == 1207 and f["year"].nunique() == 65
+    assert "two-way" in two.cov_type and "1,207 dyad" in two.cov_type and "65 year" in two.cov_type
 
 
 def test_decade_effects_drop_eventless_decade(sample):

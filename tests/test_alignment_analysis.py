@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from alliances.analysis import alignment
+from alliances.errors import SpecError
+from alliances.models import ModelError
 
 
 def _validation(p: np.ndarray, y: np.ndarray, years: np.ndarray, model: str = "logit") -> pd.DataFrame:
@@ -41,9 +43,9 @@ def test_compare_forecasts_refuses_disagreeing_outcomes_and_no_overlap():
     y = np.array([0.0, 1.0, 0.0])
     a = _validation(np.full(3, 0.1), y, np.array([2001, 2002, 2003]))
     b = _validation(np.full(3, 0.1), 1 - y, np.array([2001, 2002, 2003]))
-    with pytest.raises(ValueError, match="disagree on an outcome"):
+    with pytest.raises(ModelError, match="disagree on an outcome"):
         alignment.compare_forecasts(a, b)
-    with pytest.raises(ValueError, match="share no rolling-origin forecast"):
+    with pytest.raises(ModelError, match="share no rolling-origin forecast"):
         alignment.compare_forecasts(a, _validation(np.full(3, 0.1), y, np.array([1901, 1902, 1903])))
 
 
@@ -61,7 +63,7 @@ def test_record_and_great_power_percentiles(panel):
     spread = alignment.great_power_spread(panel)
     row = spread[(spread["group"] == "great-power dyads") & (spread["year"] == 2023)].iloc[0]
     assert row["unga_distance_p50"] == pytest.approx(gp.median())
-    with pytest.raises(ValueError, match="not 'CCODE-CCODE'"):
+    with pytest.raises(SpecError, match="not 'CCODE-CCODE'"):
         alignment.parse_pairs(["USA-UKG"])
 
 

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from alliances import atomic
-from alliances.analysis.report import write_text_atomic
+from alliances.atomic import write_text_atomic
 from alliances.errors import OutputError
 from alliances.store import write_parquet_atomic
 

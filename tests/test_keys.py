@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from alliances.dyads.keys import lookup, member, positions, take, year_key
+from alliances.errors import PanelError
 
 rng = np.random.default_rng(5)
 TARGET = year_key(rng.integers(2, 990, 5000), rng.integers(1816, 2023, 5000))
@@ -42,5 +43,5 @@ def test_member_equals_numpy_isin():
 
 
 def test_positions_refuse_duplicate_source_keys():
-    with pytest.raises(ValueError, match="unique source keys"):
+    with pytest.raises(PanelError, match="unique source keys"):
         positions(TARGET, np.r_[SOURCE, SOURCE[:1]])

@@ -401,24 +401,27 @@ def test_fit_file(tmp_path, synth, monkeypatch):
         fit_file(spec, panel, ["probit"])
 
 
-@pytest.mark.parametrize("covariates, message", [
+@pytest.mark.parametrize("covariates, message, code", [
     # a covariate that is 1 exactly in the year before every onset: perfect separation
-    (["cap_ratio", "sure"], "perfect separation: alliance_onset never occurs when sure == 0"),
-    (["log_capdist", "dist2"], "collinearity: the covariates"),
-    (["log_capdist", "const5"], "const5 is constant"),
-    (["cap_ration"], r"'cap_ration' \(did you mean 'cap_ratio'"),
+    (["cap_ratio", "sure"], "perfect separation: alliance_onset never occurs when sure == 0", 4),
+    (["log_capdist", "dist2"], "collinearity: the covariates", 4),
+    (["log_capdist", "const5"], "const5 is constant", 4),
+    # a covariate the panel lacks is a specification error (exit 3), not a model failure
+    (["cap_ration"], r"'cap_ration' \(did you mean 'cap_ratio'", 3),
 ])
-def test_cli_fit_model_failures_exit_4_naming_the_covariate(tmp_path, synth, monkeypatch, covariates, message):
-    """`alliances fit` stops a separated, collinear or unknown covariate with exit code 4 (the
-    README's "model cannot be fitted") and the message naming the covariate; no result file."""
+def test_cli_fit_failures_exit_with_their_code_naming_the_covariate(tmp_path, synth, monkeypatch, covariates, message,
+                                                                   code):
+    """`alliances fit` stops a separated, collinear or constant covariate with exit code 4 (the
+    README's "model cannot be fitted") and an unknown one with 3 (a specification naming columns
+    the panel lacks), the message naming the covariate; no result file."""
     import re
 
     from typer.testing import CliRunner
 
     from alliances.cli import app
-    from alliances.models import cli
+    from alliances.models import fitting
 
-    monkeypatch.setattr(cli, "read_panel", lambda path, _spec=None: pd.read_parquet(path))  # no build metadata
+    monkeypatch.setattr(fitting, "read_for", lambda path, _spec: pd.read_parquet(path))  # no build metadata
     df = synth.assign(sure=synth.groupby("dyad_id")["alliance_onset"].shift(-1).fillna(0),
                       dist2=2 * synth["log_capdist"] + 1, const5=5.0)
     panel = tmp_path / "panel.parquet"
@@ -426,7 +429,7 @@ def test_cli_fit_model_failures_exit_4_naming_the_covariate(tmp_path, synth, mon
     spec = tmp_path / "s.toml"
     spec.write_text('outcome = "alliance_onset"\ncovariates = [' + ", ".join(f'"{c}"' for c in covariates) + "]\n")
     res = CliRunner().invoke(app, ["fit", str(spec), "--panel", str(panel), "--out", str(tmp_path / "out")])
-    assert res.exit_code == 4, res.output
+    assert res.exit_code == code, res.output
     assert re.search(message, " ".join(res.output.split())), res.output
     assert not list((tmp_path / "out").glob("*.json")) if (tmp_path / "out").exists() else True
 

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances.analysis.report import latex_escape, latex_table, markdown_table, outcome_words, write_tables
+from alliances.analysis.tables import latex_escape, latex_table, markdown_table, write_tables
+from alliances.outcomes.onsets import outcome_words
 
 
 def test_markdown_table_by_hand():

@@ -124,7 +124,7 @@ def test_failed_write_leaves_no_partial_file(build_result, tmp_path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(store.pq, "write_table", boom)
-    with pytest.raises(OutputError, match=rf"cannot write {tmp_path}/\S+: disk full; check the path"):
+    with pytest.raises(OutputError, match=rf"cannot write {tmp_path}/dyad_years.parquet: disk full; check the path"):
         store.write_build(build_result, tmp_path)
     assert list(tmp_path.iterdir()) == []
 

@@ -44,7 +44,7 @@ from alliances.codebook import (
     dyad_year_columns,
     to_markdown,
 )
-from alliances.errors import OutputError, PanelError, UsageError
+from alliances.errors import OutputError, PanelError, UsageError, os_error
 from alliances.metadata import SharedMetadata
 from alliances.sources import REGISTRY
 
@@ -118,7 +118,10 @@ def write_build(build: Build, out_dir: str | os.PathLike = "datasets") -> dict[s
         staged_paths = {name: stack.enter_context(staged(path)) for name, path in paths.items()}
         manifest_tmp = stack.enter_context(staged(out / MANIFEST))
         for name, table in tables.items():
-            pq.write_table(table, staged_paths[name], **WRITE_OPTIONS)
+            try:
+                pq.write_table(table, staged_paths[name], **WRITE_OPTIONS)
+            except OSError as exc:  # named here: the staged files' handlers would name the last one opened
+                raise os_error(exc, paths[name]) from exc
         manifest_tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         # The manifest goes first: from here on, a file not yet renamed is refused as stale.
         commit(manifest_tmp, out / MANIFEST)

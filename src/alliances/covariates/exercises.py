@@ -143,6 +143,11 @@ def _lower(mme: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _shown(value) -> str:
+    """A cell as the user wrote it: numbers plainly (2, not np.int64(2)), text quoted."""
+    return repr(value) if isinstance(value, str) else str(value.item() if hasattr(value, "item") else value)
+
+
 def _whole(frame: pd.DataFrame, col: str, allowed: tuple[int, int] | None = None,
            label: str | None = None) -> np.ndarray:
     values = pd.to_numeric(frame[col], errors="coerce")
@@ -151,7 +156,7 @@ def _whole(frame: pd.DataFrame, col: str, allowed: tuple[int, int] | None = None
         bad |= ~values.between(*allowed)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SourceError(f"MME column '{label or col}' holds {frame[col].iloc[i]!r} for MMEID "
+        raise SourceError(f"MME column '{label or col}' holds {_shown(frame[col].iloc[i])} for MMEID "
                          f"{frame['mmeid'].iloc[i]} (row {i}); expected "
                          + ("0 or 1" if allowed == (0, 1) else "a whole number"))
     return values.to_numpy(dtype="int64")

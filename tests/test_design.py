@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alliances.errors import SpecError
 from alliances.models import CollinearityError, ModelError, SeparationError, Spec
 from alliances.models.design import (
     absorbed,
@@ -170,7 +171,7 @@ def test_unknown_outcomes_are_refused_or_left_out():
 def test_empty_risk_set_and_missing_columns():
     with pytest.raises(ModelError, match="the risk set is empty for outcome 'alliance_onset'"):
         build_design(_panel(), Spec("alliance_onset", ["x"], years=(1800, 1850)))
-    with pytest.raises(ModelError, match=r"'xx' \(did you mean 'x'"):
+    with pytest.raises(SpecError, match=r"'xx' \(did you mean 'x'"):
         build_design(_panel(), Spec("alliance_onset", ["xx"]))
 
 
@@ -210,7 +211,7 @@ def test_model_matrix_for_new_rows():
                                np.log([np.nan, 1, 2, 3, 4, 5, np.nan, 10, np.nan]))
     with pytest.raises(ModelError, match="needs rows sorted by dyad_id and year"):
         model_matrix(rows.iloc[::-1], d.info, lag=True)
-    with pytest.raises(ModelError, match=r"'years_since_alliance'"):
+    with pytest.raises(SpecError, match=r"'years_since_alliance'"):
         model_matrix(new.drop(columns="years_since_alliance"), d.info)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliances.errors import AlliancesError
+from alliances.errors import AlliancesError, SpecError
 from alliances.models import ModelError, Results, Spec, compare, fit, load
 from alliances.models._synthetic import synthetic_panel
 from alliances.models.fitted import Covariance, CoxBaseline, TwoWayEffects
@@ -117,16 +117,16 @@ def test_old_layout_with_extra_dict_still_reads(fits, synth):
 def test_files_that_are_not_results_are_refused(fits, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(AlliancesError, match=r"bad\.json: not a readable saved result") as info:
+    with pytest.raises(SpecError, match=r"bad\.json: not a readable saved result") as info:
         load(bad)
     assert not isinstance(info.value, ModelError) and info.value.exit_code == 3  # a bad input file, not a model
     bad.write_text("[1, 2]")
-    with pytest.raises(AlliancesError, match=r"bad\.json: not a saved result \(expected a JSON object\)"):
+    with pytest.raises(SpecError, match=r"bad\.json: not a saved result \(expected a JSON object\)"):
         load(bad)
     d = fits["logit"].to_dict()
     d["format"] = "something/2"
     bad.write_text(json.dumps(d))
-    with pytest.raises(ModelError, match="not a saved results file \\(format 'something/2', expected "
+    with pytest.raises(SpecError, match="not a saved results file \\(format 'something/2', expected "
                                          "'alliances.models.Results/1'\\)"):
         load(bad)
     with pytest.raises(AlliancesError, match="missing.json: not a readable saved result"):

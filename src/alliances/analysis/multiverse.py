@@ -47,12 +47,12 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from alliances.analysis.predict import dyad_predictions, parse_dyad, prediction_columns
-from alliances.analysis.runtime import run_tasks, worker_design, worker_panel
+from alliances.analysis.runtime import run_tasks, worker_fit, worker_panel
 from alliances.analysis.tables import markdown_table
 from alliances.atomic import write_text_atomic
 from alliances.config import DEFAULT_SEED, read_toml
 from alliances.errors import AlliancesError, PanelError, SpecError, UsageError
-from alliances.models import Spec, fit
+from alliances.models import Spec
 from alliances.models.catalog import CATALOG
 from alliances.models.variance import DESCRIPTION
 from alliances.store import read_panel, write_parquet_atomic
@@ -140,14 +140,11 @@ def _spec(plan: MultiversePlan, combo: dict, cluster: str):
 def multiverse_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, clusters: tuple,
                     dyad: tuple[int, int], year: int, sims: int, seed: int) -> dict:
     """Fit one combination with every clustering from the same fit; predict the dyad."""
-
-    panel = worker_panel(panel_path, columns)
     spec = Spec.from_dict(spec_dict)
-    also = tuple(c for c in clusters if c != spec.cluster)
     try:
         with threadpool_limits(limits=1):
-            design = worker_design(panel_path, columns, spec, estimator, also)
-            res = fit(panel, spec, estimator, also_clusters=also, design=design)
+            res = worker_fit(panel_path, columns, spec, estimator, tuple(c for c in clusters if c != spec.cluster))
+            panel = worker_panel(panel_path, columns)
             rows, preds = [], {}
             for cl in clusters:  # the interval of the prediction follows each clustering's covariance
                 version = res.with_cluster(cl) if cl != spec.cluster else res

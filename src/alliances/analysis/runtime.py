@@ -23,7 +23,7 @@ import pyarrow as pa
 from threadpoolctl import threadpool_limits
 
 from alliances.config import Progress
-from alliances.models import Spec, fit
+from alliances.models import Results, Spec, fit
 from alliances.models.fitting import design_for, design_key, design_spec
 from alliances.store import read_panel
 
@@ -92,20 +92,26 @@ def clear_task_caches() -> None:
         cache.clear()
 
 
+def worker_fit(panel_path: str, columns: tuple[str, ...], spec: Spec, estimator: str,
+               also_clusters: tuple[str, ...] = (), panel_sha: str | None = None) -> Results:
+    """Fit ``estimator`` on the worker's panel and design (:func:`worker_panel`,
+    :func:`worker_design`), with the covariances of ``also_clusters`` from the same fit."""
+    also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
+    design = worker_design(panel_path, columns, spec, estimator, also)
+    return fit(worker_panel(panel_path, columns), spec, estimator, panel_sha256=panel_sha,
+               also_clusters=also_clusters, design=design)
+
+
 def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
     the same fit; returns the results as a dict, or the error."""
 
-    panel = worker_panel(panel_path, columns)
-    spec = Spec.from_dict(spec_dict)
     try:
         # One BLAS thread, in workers and in-process alike: summation order then does not depend
         # on --jobs, and the estimates are the same to the last bit.
         with threadpool_limits(limits=1):
-            also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
-            design = worker_design(panel_path, columns, spec, estimator, also)
-            res = fit(panel, spec, estimator, panel_sha256=panel_sha, also_clusters=also_clusters, design=design)
+            res = worker_fit(panel_path, columns, Spec.from_dict(spec_dict), estimator, also_clusters, panel_sha)
             return {"ok": True, "result": res.to_dict()}
     except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}

@@ -305,6 +305,9 @@ def validate(
     jobs: Annotated[int, typer.Option(min=1, help="worker processes of the local Dask cluster (1: in-process)")] = 2,
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="reliability and separation figures")] = True,
+    boosted_trees: Annotated[bool, typer.Option(
+        "--boosted-trees/--no-boosted-trees",
+        help="also validate the gradient-boosted-trees benchmark boosted_trees (alliances.analysis.boosting)")] = False,
 ) -> None:
     """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
     from alliances.analysis.validate import run_validation, write_validation
@@ -314,7 +317,8 @@ def validate(
         raise AlliancesError(f"panel file {panel_path} not found; build it first (alliances build) or pass --panel")
     parsed = Spec.from_toml(spec)
     v = run_validation(panel_path, parsed, _estimators(estimators, "VALIDATED_ESTIMATORS"), first_origin=first_origin, step=step,
-                       horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
+                       horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log,
+                       boosted_trees=boosted_trees)
     target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
     write_validation(v, target, figures=figures)
     pooled = v.scores[v.scores["window"] == "pooled"]

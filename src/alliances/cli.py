@@ -225,6 +225,12 @@ def predict(
     recalibrate: Annotated[Optional[Path], typer.Option(
         help="a validation folder of the same specification: add each model's recalibrated version "
              "(<model>_recal, from its recalibration.csv)")] = None,
+    boosted_trees: Annotated[bool, typer.Option(
+        "--boosted-trees", help="add the gradient-boosted-trees benchmark (boosted_trees) fitted on each "
+        "specification's full sample: a benchmark without coefficients, scenarios or survival curves")] = False,
+    boosted_trees_reps: Annotated[Optional[int], typer.Option(
+        help="dyad-cluster bootstrap refits for the boosted-trees interval (0: no interval; default "
+             "alliances.analysis.boosting.BOOTSTRAP_REPS)")] = None,
 ) -> None:
     """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
     from alliances.analysis.predict import (
@@ -245,6 +251,7 @@ def predict(
     if set_:
         scenarios.append(Scenario.from_assignments(set_))
     models = read_models(model or ["analyses/specs/baseline.toml"])
+    reps = _boosted_reps(boosted_trees, boosted_trees_reps)
     recal = None
     if recalibrate is not None:
         from alliances.analysis.combine import read_recalibration
@@ -262,9 +269,19 @@ def predict(
     panel = read_panel(panel_path, columns=present_columns(panel_path, prediction_columns(models)))
     parse_dyad(dyad, panel)
     fits = load_fits(panel, models, ests, panel_sha256=sha256_file(panel_path), progress=_log)
+    boosted = []
+    if boosted_trees:
+        from alliances.analysis.boosting import NAME, dyad_forecast
+        from alliances.models import Spec
+
+        for m in models:
+            spec = m if isinstance(m, Spec) else m.spec
+            label = f"{spec.name}:{NAME}" if len(models) > 1 else NAME
+            boosted.append(dyad_forecast(panel, spec, parse_dyad(dyad, panel), span, reps, label=label,
+                                         progress=_log))
     target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
     frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures,
-                             recalibration=recal)
+                             recalibration=recal, boosted=boosted)
     pred = frames["predictions"]
     cols = ["year", "model", "outcome", "at_risk", "observed_tie", "p", "p_lo", "p_hi", "pct_great_powers"]
     typer.echo(pred[pred["at_risk"]][cols].tail(12).to_string(index=False))
@@ -273,7 +290,21 @@ def predict(
         last = sc[sc["year"] == sc["year"].max()]
         typer.echo(last[["scenario", "model", "year", "p_observed", "p_scenario", "first_difference", "fd_lo", "fd_hi"]]
                    .to_string(index=False))
+    if boosted:
+        from alliances.analysis.boosting import NOTE
+
+        typer.echo(f"note: {NOTE} ({reps} replicates; 0: no interval)")
     typer.echo(f"written to {target}")
+
+
+def _boosted_reps(boosted_trees: bool, reps: int | None) -> int:
+    """The bootstrap replicates of ``--boosted-trees``, checked before anything is fitted."""
+    from alliances.analysis.boosting import BOOTSTRAP_REPS, check_reps
+
+    if reps is not None and not boosted_trees:
+        raise UsageError(f"--boosted-trees-reps {reps} needs --boosted-trees (the replicates are the boosted trees' "
+                         "bootstrap)")
+    return check_reps(BOOTSTRAP_REPS if reps is None else reps)
 
 
 @command

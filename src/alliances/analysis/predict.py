@@ -585,12 +585,16 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
                     years: tuple[int, int] | None = None, sims: int = 1000, seed: int = DEFAULT_SEED,
                     scenarios: Sequence[Scenario] = (), horizon: int = 30,
                     out_dir: str | os.PathLike | None = None, figures: bool = True,
-                    recalibration: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                    recalibration: pd.DataFrame | None = None,
+                    boosted: Sequence[pd.DataFrame] = ()) -> dict[str, pd.DataFrame]:
     """Predictions, scenarios, survival curves and the great-power comparison for one dyad;
     written as CSV and Parquet (and figures) into ``out_dir`` when given. With a validation's
     ``recalibration`` table the predictions also hold each model's recalibrated version
-    (:func:`recalibrated`)."""
+    (:func:`recalibrated`). ``boosted``: rows of the boosted-trees benchmark
+    (:func:`alliances.analysis.boosting.dyad_forecast`) added to the predictions."""
     frames = {"predictions": dyad_predictions(panel, fits, dyad, years, sims, seed)}
+    if len(boosted):
+        frames["predictions"] = pd.concat([frames["predictions"], *boosted], ignore_index=True)
     if recalibration is not None and len(recalibration):
         frames["predictions"] = recalibrated(frames["predictions"], recalibration)
     if scenarios:
@@ -610,6 +614,8 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
                            for k, r in fits.items()},
                 "scenarios": [{"name": s.name, "description": s.description, "set": dict(s.set), "add": dict(s.add),
                                "multiply": dict(s.multiply)} for s in scenarios]}
+        if len(boosted):
+            meta["boosted_trees"] = [b.attrs.get("meta", {}) for b in boosted]
         for name, frame in frames.items():
             write_frame(frame, out / f"{name}.csv", meta)
             write_frame(frame, out / f"{name}.parquet", meta)

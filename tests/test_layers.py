@@ -16,7 +16,7 @@ from alliances.cli import app
 PACKAGE = Path(alliances.__file__).parent
 #: modules allowed to import inside functions, and the external roots they may import there
 LAZY = {"alliances.cli": None, "alliances.analysis.runtime": ("distributed",),
-        "alliances.sources.fetch": ("pooch", "pyreadr")}
+        "alliances.sources.fetch": ("pooch", "pyreadr"), "alliances.analysis.boosting": ("sklearn",)}
 FIGURES = "alliances.analysis.figures"  # matplotlib: loaded only when figures are drawn
 
 

@@ -229,6 +229,12 @@ def predict(
     recalibrate: Annotated[Optional[Path], typer.Option(
         help="a validation folder of the same specification: add each model's recalibrated version "
              "(<model>_recal, from its recalibration.csv)")] = None,
+    boosted_trees: Annotated[bool, typer.Option(
+        "--boosted-trees", help="add the gradient-boosted-trees benchmark (boosted_trees) fitted on each "
+        "specification's full sample: a benchmark without coefficients, scenarios or survival curves")] = False,
+    boosted_trees_reps: Annotated[Optional[int], typer.Option(
+        help="dyad-cluster bootstrap refits for the boosted-trees interval (0: no interval; default "
+             "alliances.analysis.boosting.BOOTSTRAP_REPS)")] = None,
 ) -> None:
     """Predicted probabilities with 95% simulation intervals, scenarios and survival curves for one dyad."""
     from alliances.analysis.predict import (
@@ -249,6 +255,7 @@ def predict(
     if set_:
         scenarios.append(Scenario.from_assignments(set_))
     models = read_models(model or ["analyses/specs/baseline.toml"])
+    reps = _boosted_reps(boosted_trees, boosted_trees_reps)
     recal = None
     if recalibrate is not None:
         from alliances.analysis.combine import read_recalibration
@@ -265,9 +272,19 @@ def predict(
     panel = read_panel(panel_path, columns=present_columns(panel_path, prediction_columns(models)))
     parse_dyad(dyad, panel)
     fits = load_fits(panel, models, ests, panel_sha256=sha256_file(panel_path), progress=_log)
+    boosted = []
+    if boosted_trees:
+        from alliances.analysis.boosting import NAME, dyad_forecast
+        from alliances.models import Spec
+
+        for m in models:
+            spec = m if isinstance(m, Spec) else m.spec
+            label = f"{spec.name}:{NAME}" if len(models) > 1 else NAME
+            boosted.append(dyad_forecast(panel, spec, parse_dyad(dyad, panel), span, reps, label=label,
+                                         progress=_log))
     target = out_dir or Path("analyses/output/predict") / dyad.replace("/", "-")
     frames = run_predictions(panel, fits, dyad, span, sims, seed, scenarios, horizon, target, figures,
-                             recalibration=recal)
+                             recalibration=recal, boosted=boosted)
     pred = frames["predictions"]
     cols = ["year", "model", "outcome", "at_risk", "observed_tie", "p", "p_lo", "p_hi", "pct_great_powers"]
     typer.echo(pred[pred["at_risk"]][cols].tail(12).to_string(index=False))
@@ -276,7 +293,21 @@ def predict(
         last = sc[sc["year"] == sc["year"].max()]
         typer.echo(last[["scenario", "model", "year", "p_observed", "p_scenario", "first_difference", "fd_lo", "fd_hi"]]
                    .to_string(index=False))
+    if boosted:
+        from alliances.analysis.boosting import NOTE
+
+        typer.echo(f"note: {NOTE} ({reps} replicates; 0: no interval)")
     typer.echo(f"written to {target}")
+
+
+def _boosted_reps(boosted_trees: bool, reps: int | None) -> int:
+    """The bootstrap replicates of ``--boosted-trees``, checked before anything is fitted."""
+    from alliances.analysis.boosting import BOOTSTRAP_REPS, check_reps
+
+    if reps is not None and not boosted_trees:
+        raise UsageError(f"--boosted-trees-reps {reps} needs --boosted-trees (the replicates are the boosted trees' "
+                         "bootstrap)")
+    return check_reps(BOOTSTRAP_REPS if reps is None else reps)
 
 
 @command
@@ -312,6 +343,9 @@ def validate(
     jobs: Annotated[int, typer.Option(min=1, help="worker processes of the local Dask cluster (1: in-process)")] = 2,
     scheduler: Annotated[Optional[str], typer.Option(help="address of an existing dask.distributed scheduler")] = None,
     figures: Annotated[bool, typer.Option("--figures/--no-figures", help="reliability and separation figures")] = True,
+    boosted_trees: Annotated[bool, typer.Option(
+        "--boosted-trees/--no-boosted-trees",
+        help="also validate the gradient-boosted-trees benchmark boosted_trees (alliances.analysis.boosting)")] = False,
 ) -> None:
     """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
     from alliances.analysis.validate import run_validation, write_validation
@@ -321,7 +355,8 @@ def validate(
     parsed = Spec.from_toml(spec)
     read_metadata(panel_path)  # a missing or foreign panel is refused before any work (exit 3, as in fit)
     v = run_validation(panel_path, parsed, _estimators(estimators, "VALIDATED_ESTIMATORS"), first_origin=first_origin, step=step,
-                       horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log)
+                       horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log,
+                       boosted_trees=boosted_trees)
     target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
     write_validation(v, target, figures=figures)
     pooled = v.scores[v.scores["window"] == "pooled"]

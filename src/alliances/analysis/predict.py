@@ -249,7 +249,7 @@ def _probabilities(res: Results, X: pd.DataFrame, draws: int | None, seed: int) 
     return {o: v[0] for o, v in out.items()} if draws is None else out
 
 
-def _group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: str) -> pd.DataFrame:
+def group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: str) -> pd.DataFrame:
     """Per year: sorted predicted probabilities and onset rates of at-risk dyads (all, great powers)."""
     observed = panel[outcome].to_numpy(dtype=float)  # missing where the outcome's source has no record
     frame = pd.DataFrame({"year": panel["year"].to_numpy(), "p": p, "obs": observed,
@@ -257,7 +257,7 @@ def _group_stats(panel: pd.DataFrame, keep: np.ndarray, p: np.ndarray, outcome: 
     return frame
 
 
-def _percentile(pool: pd.DataFrame, years: np.ndarray, values: np.ndarray) -> np.ndarray:
+def percentile_in_year(pool: pd.DataFrame, years: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Share of ``pool`` rows of the same year with a probability <= value (x 100)."""
     out = np.full(len(years), np.nan)
     grouped = {y: np.sort(g["p"].to_numpy()) for y, g in pool.groupby("year")}
@@ -338,12 +338,12 @@ def dyad_predictions(
                 "p": p, "p_lo": lo, "p_hi": hi,
             })
             if compare_groups:
-                pool = _group_stats(base, risk_all & complete_all, pool_p[outcome], outcome)
+                pool = group_stats(base, risk_all & complete_all, pool_p[outcome], outcome)
                 # the dyad's own pool value (not p recomputed on fewer rows, whose last bits can differ
                 # and break the tie with itself); a scenario's p is ranked among the observed pool
                 own = p if scenario is not None else np.where(ok, pool_p[outcome][pos], np.nan)
-                frame["pct_all"] = _percentile(pool, frame["year"].to_numpy(), own)
-                frame["pct_great_powers"] = _percentile(pool[pool["gp"]], frame["year"].to_numpy(), own)
+                frame["pct_all"] = percentile_in_year(pool, frame["year"].to_numpy(), own)
+                frame["pct_great_powers"] = percentile_in_year(pool[pool["gp"]], frame["year"].to_numpy(), own)
                 rate = pool.groupby("year")["obs"].mean()
                 rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
                 frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)
@@ -576,12 +576,16 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
                     years: tuple[int, int] | None = None, sims: int = 1000, seed: int = DEFAULT_SEED,
                     scenarios: Sequence[Scenario] = (), horizon: int = 30,
                     out_dir: str | os.PathLike | None = None, figures: bool = True,
-                    recalibration: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                    recalibration: pd.DataFrame | None = None,
+                    boosted: Sequence[pd.DataFrame] = ()) -> dict[str, pd.DataFrame]:
     """Predictions, scenarios, survival curves and the great-power comparison for one dyad;
     written as CSV and Parquet (and figures) into ``out_dir`` when given. With a validation's
     ``recalibration`` table the predictions also hold each model's recalibrated version
-    (:func:`recalibrated`)."""
+    (:func:`recalibrated`). ``boosted``: rows of the boosted-trees benchmark
+    (:func:`alliances.analysis.boosting.dyad_forecast`) added to the predictions."""
     frames = {"predictions": dyad_predictions(panel, fits, dyad, years, sims, seed)}
+    if len(boosted):
+        frames["predictions"] = pd.concat([frames["predictions"], *boosted], ignore_index=True)
     if recalibration is not None and len(recalibration):
         frames["predictions"] = recalibrated(frames["predictions"], recalibration)
     if scenarios:
@@ -601,6 +605,8 @@ def run_predictions(panel: pd.DataFrame, fits: Mapping[str, Results], dyad="365-
                            for k, r in fits.items()},
                 "scenarios": [{"name": s.name, "description": s.description, "set": dict(s.set), "add": dict(s.add),
                                "multiply": dict(s.multiply)} for s in scenarios]}
+        if len(boosted):
+            meta["boosted_trees"] = [b.attrs.get("meta", {}) for b in boosted]
         for name, frame in frames.items():
             write_frame(frame, out / f"{name}.csv", meta)
             write_frame(frame, out / f"{name}.parquet", meta)

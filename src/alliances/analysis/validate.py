@@ -37,7 +37,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from alliances.analysis import combine, metrics
+from alliances.analysis import boosting, combine, metrics
 from alliances.analysis.predict import write_frame
 from alliances.analysis.runtime import TaskRunner, task_cache
 from alliances.analysis.tables import write_tables
@@ -61,6 +61,9 @@ from alliances.store import read_panel
 
 ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
 BENCHMARKS = ("base_rate", "duration_only")
+#: The opt-in learned benchmark (:mod:`alliances.analysis.boosting`): fitted per window like the
+#: benchmarks above, but ranked, recalibrated and pooled like a model.
+BOOSTED_TREES = "boosted_trees"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,8 @@ def _without_const(design: Design) -> Design:
 
 def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
     y = train.frame["y"].to_numpy()
+    if name == BOOSTED_TREES:
+        return boosting.window_forecast(train, test)
     if name == "base_rate":
         return np.full(len(test), y.mean())
 
@@ -195,7 +200,8 @@ def predict_window_models(design: Design, spec: Spec, models: Sequence[str],
         try:
             if int(train.frame["y"].sum()) == 0:
                 raise ModelError(f"{window.label}: no onset among the {len(train.frame):,} training rows")
-            if model in BENCHMARKS:  # trained on every training row (not only the periods with an event)
+            if model in BENCHMARKS or model == BOOSTED_TREES:  # trained on every training row (not only the
+                # periods with an event)
                 p = _benchmark(model, train_rows, test)
             else:
                 est = estimator_info(model)
@@ -366,11 +372,13 @@ def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None, *,
                    first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
-                   jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None) -> Validation:
-    """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file."""
+                   jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None,
+                   boosted_trees: bool = False) -> Validation:
+    """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file (with
+    ``boosted_trees``, also the gradient-boosted-trees benchmark)."""
     with TaskRunner(jobs, scheduler) as runner:
         pending = submit_validation(runner, panel_path, spec, estimators, first_origin=first_origin, step=step,
-                                    horizon=horizon, eras=eras, progress=progress)
+                                    horizon=horizon, eras=eras, progress=progress, boosted_trees=boosted_trees)
         pending = collect_validation(pending, progress)
     return finish_validation(pending, progress)  # scored after the workers are closed
 
@@ -390,7 +398,7 @@ class PendingValidation:
 
 def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None,
                       *, first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
-                      progress: Progress | None = None) -> PendingValidation:
+                      progress: Progress | None = None, boosted_trees: bool = False) -> PendingValidation:
     """Check the models, lay out the windows and submit one task per window to ``runner``
     (wait with :func:`collect_validation`, score with :func:`finish_validation`; a replication
     submits them behind its fits)."""
@@ -406,10 +414,10 @@ def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimat
     else:  # workers build their own; the main process only needs the outcome years
         first, last = _outcome_years(panel_path, spec)
     wins = windows(first, last, first_origin=first_origin, step=step, horizon=horizon, eras=ERAS if eras else ())
-    say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(models) + len(BENCHMARKS)} models "
-        f"(outcome years {first}-{last})")
     # one task per window: its training design is built once for all models
-    everything = (*models, *BENCHMARKS)
+    everything = (*models, *((BOOSTED_TREES,) if boosted_trees else ()), *BENCHMARKS)
+    say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(everything)} models "
+        f"(outcome years {first}-{last})")
     tasks = [(str(panel_path), spec.to_dict(), everything, w) for w in wins]
     return PendingValidation(spec, everything, tuple(wins), tasks, runner.submit(validate_task, tasks), runner)
 
@@ -534,6 +542,14 @@ def _stack(frames: list[pd.DataFrame], bases: list[pd.DataFrame | None]):
     return p, y, np.concatenate(aligned)
 
 
+def _boosted_meta(v: Validation) -> dict:
+    """The trees' hyper-parameters in the predictions' metadata, when they were validated."""
+    if not (v.predictions["model"] == BOOSTED_TREES).any():
+        return {}
+
+    return {BOOSTED_TREES: {"params": dict(boosting.PARAMS), "note": boosting.NOTE.split(": ")[0]}}
+
+
 def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = True) -> dict[str, Path]:
     """``predictions.parquet`` (with the spec and windows in its metadata), ``scores``,
     ``calibration``, ``calibration_by_era``, ``failures``, ``recalibration`` and
@@ -542,7 +558,7 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
     the headline model)."""
     out = Path(out_dir)
     meta = {"spec": v.spec.to_dict(), "windows": [dataclasses.asdict(w) for w in v.windows],
-            "benchmarks": list(BENCHMARKS), "best_model": v.best,
+            "benchmarks": list(BENCHMARKS), "best_model": v.best, **_boosted_meta(v),
             "note": "out-of-sample predictions; recompute any metric from p and outcome"}
     paths = {"predictions": write_frame(v.predictions, out / "predictions.parquet", meta)}
     tables = {"scores": v.scores, "calibration": v.calibration, "calibration_by_era": v.calibration_by_era,
@@ -560,6 +576,7 @@ def write_validation(v: Validation, out_dir: str | os.PathLike, figures: bool = 
 
         rolling = v.predictions[v.predictions["scheme"] == "rolling"]
         words = {"base_rate": "base rate (benchmark)", "duration_only": "duration only (benchmark)",
+                 BOOSTED_TREES: "boosted trees (benchmark)",
                  "relogit": "King-Zeng logit", "cloglog": "cloglog hazard", "cox": "Cox (years at risk)"}
         by_model = {m: g.drop(columns="model") for m, g in v.calibration.groupby("model", sort=True)}
         title = f"Out-of-sample calibration: {v.spec.name or v.spec.outcome}, rolling origins"

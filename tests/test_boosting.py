@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import test_validate as shared  # noqa: E402  (the synthetic panel and fixtures of the validation tests)
 from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 
@@ -16,45 +17,13 @@ from alliances.analysis import boosting, metrics, validate
 from alliances.analysis.validate import BOOSTED_TREES, Window, predict_window, run_validation
 from alliances.cli import app
 from alliances.errors import UsageError
-from alliances.models import ModelError, Spec
-from alliances.models._synthetic import synthetic_panel
+from alliances.models import ModelError
 from alliances.models.design import Design, DesignInfo
-from alliances.models.fitting import design_for
 
-COVS = ["cap_ratio", "log_capdist", "contig_land"]
+COVS, write_panel = shared.COVS, shared.write_panel
+synth, synth_path, spec, design = shared.synth, shared.synth_path, shared.spec, shared.design
 KEY = ["dyad_id", "year"]
 ROLLING = dict(first_origin=1950, step=20, eras=False)  # origins 1950, 1970, 1990
-
-
-def write_panel(frame: pd.DataFrame, path) -> str:
-    """The frame as Parquet with the (empty) alliances metadata ``read_panel`` insists on."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table.replace_schema_metadata({b"alliances.codebook": b"[]", b"alliances.build": b"{}",
-                                                  b"alliances.table": b"dyad_years"}), path)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def synth() -> pd.DataFrame:
-    return synthetic_panel(n_states=30, seed=0)
-
-
-@pytest.fixture(scope="module")
-def synth_path(synth, tmp_path_factory) -> str:
-    return write_panel(synth, tmp_path_factory.mktemp("panel") / "synthetic.parquet")
-
-
-@pytest.fixture(scope="module")
-def spec() -> Spec:
-    return Spec("alliance_onset", COVS, name="synthetic")
-
-
-@pytest.fixture(scope="module")
-def design(synth, spec):
-    return design_for(synth, spec, "logit")
 
 
 @pytest.fixture(scope="module")

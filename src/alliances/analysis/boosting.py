@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from alliances.analysis.predict import coverage_ends, explanatory, group_stats, percentile_in_year
+from alliances.analysis.predict import add_group_columns, coverage_ends, explanatory, group_stats
 from alliances.errors import UsageError
 from alliances.models.design import Design, lag_within_dyad, term_values
 from alliances.models.errors import ModelError
@@ -202,13 +202,7 @@ def dyad_forecast(panel: pd.DataFrame, spec, dyad: tuple[int, int], years: tuple
         keep = complete_all & risk_all
         pool_p[keep] = predict(model, values[keep])
         pool = group_stats(base, keep, pool_p, outcome)
-        own = np.where(ok, pool_p[pos], np.nan)
-        frame["pct_all"] = percentile_in_year(pool, frame["year"].to_numpy(), own)
-        frame["pct_great_powers"] = percentile_in_year(pool[pool["gp"]], frame["year"].to_numpy(), own)
-        rate = pool.groupby("year")["obs"].mean()
-        rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
-        frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)
-        frame["base_rate_great_powers"] = frame["year"].map(rate_gp).to_numpy(dtype=float)
+        add_group_columns(frame, pool, np.where(ok, pool_p[pos], np.nan))
     for c in raw:
         frame[f"x_{c}"] = X_all[c].to_numpy()[pos]
     frame["note"] = NOTE

@@ -268,6 +268,19 @@ def percentile_in_year(pool: pd.DataFrame, years: np.ndarray, values: np.ndarray
     return out
 
 
+def add_group_columns(frame: pd.DataFrame, pool: pd.DataFrame, own: np.ndarray) -> None:
+    """Add the dyad's percentile among all at-risk dyads and among great-power dyads of the same
+    year (``pct_all``, ``pct_great_powers``, from its probabilities ``own``) and the year's
+    observed onset rates of both groups (``base_rate_all``, ``base_rate_great_powers``) to
+    ``frame``, from the pool of :func:`group_stats`."""
+    years = frame["year"].to_numpy()
+    frame["pct_all"] = percentile_in_year(pool, years, own)
+    frame["pct_great_powers"] = percentile_in_year(pool[pool["gp"]], years, own)
+    frame["base_rate_all"] = frame["year"].map(pool.groupby("year")["obs"].mean()).to_numpy(dtype=float)
+    frame["base_rate_great_powers"] = frame["year"].map(
+        pool[pool["gp"]].groupby("year")["obs"].mean()).to_numpy(dtype=float)
+
+
 def dyad_predictions(
     panel: pd.DataFrame,
     fits: Mapping[str, Results],
@@ -342,12 +355,7 @@ def dyad_predictions(
                 # the dyad's own pool value (not p recomputed on fewer rows, whose last bits can differ
                 # and break the tie with itself); a scenario's p is ranked among the observed pool
                 own = p if scenario is not None else np.where(ok, pool_p[outcome][pos], np.nan)
-                frame["pct_all"] = percentile_in_year(pool, frame["year"].to_numpy(), own)
-                frame["pct_great_powers"] = percentile_in_year(pool[pool["gp"]], frame["year"].to_numpy(), own)
-                rate = pool.groupby("year")["obs"].mean()
-                rate_gp = pool[pool["gp"]].groupby("year")["obs"].mean()
-                frame["base_rate_all"] = frame["year"].map(rate).to_numpy(dtype=float)
-                frame["base_rate_great_powers"] = frame["year"].map(rate_gp).to_numpy(dtype=float)
+                add_group_columns(frame, pool, own)
             for c in raw_columns(res):
                 frame[f"x_{c}"] = X[c].to_numpy()
             out.append(frame)

@@ -154,3 +154,13 @@ def test_every_command_in_the_readme_exists():
     for name in sorted(names):
         res = runner.invoke(app, [name, "--help"])
         assert res.exit_code == 0, (name, res.output)
+
+
+def test_fit_names_an_unknown_covariate_against_the_whole_panel(written, tmp_path):
+    """`alliances fit` reads only the columns a specification needs, but an unknown covariate is
+    checked against every column of the file, so the closest match is suggested (exit 3)."""
+    spec = tmp_path / "typo.toml"
+    spec.write_text('outcome = "alliance_onset"\ncovariates = ["cap_ration"]\n')
+    res = runner.invoke(app, ["fit", str(spec), "--panel", str(written["dyad_years"])])
+    assert res.exit_code == 3, res.output
+    assert "'cap_ration' (did you mean 'cap_ratio'" in " ".join(res.output.split())

@@ -214,10 +214,14 @@ def present_columns(path: str | os.PathLike, columns: Sequence[str]) -> list[str
     """Those of ``columns`` that the Parquet file at ``path`` has, in the file's order: a part
     of a panel to read, where an absent column is reported later by what needs it (a model's
     unknown covariate, for example), as it would be after reading the whole file."""
-    with _reading(path):
-        names = pq.read_schema(path).names
     wanted = set(columns)
-    return [n for n in names if n in wanted]
+    return [n for n in column_names(path) if n in wanted]
+
+
+def column_names(path: str | os.PathLike) -> list[str]:
+    """The columns of the Parquet file at ``path``, in the file's order (its schema only)."""
+    with _reading(path):
+        return pq.read_schema(path).names
 
 
 def is_list_column(series: pd.Series) -> bool:

@@ -19,13 +19,13 @@ import pandas as pd
 
 from alliances.atomic import write_text_atomic
 from alliances.sources import sha256_file
-from alliances.store import present_columns, read_panel
+from alliances.store import column_names, present_columns, read_panel
 
 from . import variance
 from .catalog import CATALOG
 from .catalog import info as estimator_info
 from .design import Design, build_design, needed_columns
-from .errors import ModelError
+from .errors import ModelError, unknown_columns_error
 from .fitted import Fit, FitOptions, SharedLogit
 from .results import Results
 from .spec import Spec
@@ -157,6 +157,10 @@ def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = 
 def read_for(path: str | os.PathLike, spec: Spec) -> pd.DataFrame:
     """The panel at ``path`` with only the columns ``spec``'s designs read (any estimator's); a
     missing, damaged or foreign file raises :class:`~alliances.errors.PanelError` naming it."""
+    names = column_names(path)
+    missing = [c for c in needed_columns(spec) if c not in names]
+    if missing:  # named against the whole file, so the closest matches can be suggested
+        raise unknown_columns_error(missing, names)
     return read_panel(path, columns=present_columns(path, ["ccode1", "ccode2", *needed_columns(spec),
                                                           *needed_columns(spec, "mlogit")]))
 

@@ -106,9 +106,12 @@ def probability_over_time(pred: pd.DataFrame, out_dir: Path, outcome: str, names
         labels.append("ATOP carried forward (observed ties unknown)")
     axes[-1, 0].set_xlabel("year")
     fig.supylabel("probability of onset in the year", fontsize=9)
+    # the boosted-trees benchmark's band is a bootstrap of its fit, not a simulation of coefficients
+    trees = ("\nboosted trees (a benchmark without coefficients): band = 95% dyad-bootstrap interval of the fit"
+             if (sub["estimator"].astype(str) == "boosted_trees").any() else "")
     fig.suptitle(f"Predicted probability of {_a(outcome_words(outcome))}, {_dyad_label(sub, names)}\n"
                  "lines: point predictions; bands: 95% simulation intervals; no line: not at risk or covariates "
-                 "missing", fontsize=9.5)
+                 f"missing{trees}", fontsize=9.5)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=7, frameon=False,
                bbox_to_anchor=(0.5, 0.035))
     return _save(fig, out_dir, f"probability_{outcome}", bottom=0.085, source=source_for(outcome))

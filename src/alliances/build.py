@@ -81,7 +81,7 @@ def run(
                        paths={k: Path(v) for k, v in (paths or {}).items()})
     with warnings.catch_warnings():
         # the stages add their columns without a consolidating copy (with_columns; the directed
-        # frame too, 2.8 s on 2.1 million rows), so the frame has many blocks: pandas' hint that
+        # frame too), so the frame has many blocks: pandas' hint that
         # inserting into such a frame is slower is moot here
         warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
         say(f"state system {ctx.start}-{ctx.end}")

@@ -268,7 +268,7 @@ def predict(
                 raise UsageError(f"{recalibrate}: validated specification {validated.get('name')!r} differs from "
                                  f"{spec.name!r} in its outcome, covariates, sample or time controls; a "
                                  "recalibration applies only to forecasts of the model it was fitted on")
-    # only the columns the models and predictions use (25 of 157 for the baseline: 0.3 s, not 1 s)
+    # only the columns the models and predictions use (25 of the panel's columns for the baseline)
     panel = read_panel(panel_path, columns=present_columns(panel_path, prediction_columns(models)))
     parse_dyad(dyad, panel)
     fits = load_fits(panel, models, ests, panel_sha256=sha256_file(panel_path), progress=_log)

@@ -241,8 +241,8 @@ def fit_logistic(x: NDArray[np.float64] | None, offset: NDArray[np.float64], y: 
     """Maximum-likelihood (a, b) of P(y = 1) = expit(a + b x + offset), or (a,) when ``x`` is
     None; None when Newton's method does not converge (separation, a flat likelihood).
 
-    Two parameters on up to a few million rows: a vectorised Newton step takes milliseconds,
-    where statsmodels' Logit and GLM took 0.45-0.7 s per fit on 600,000 rows, and scores.csv
+    Two parameters on up to a few million rows: a vectorised Newton step avoids the model
+    set-up of statsmodels' Logit and GLM, which costs more than the fit here, and scores.csv
     needs two fits for every (scheme, window, model). The tests check it against statsmodels."""
     cols = [np.ones_like(offset)] + ([] if x is None else [x])
     X = np.column_stack(cols)

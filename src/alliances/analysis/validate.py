@@ -455,9 +455,9 @@ def finish_validation(pending: PendingValidation, progress: Progress | None = No
     pred = _assemble(entries)
     scores = _scores_of(entries, keys)
     calib, by_era = _calibration(pred)
-    rank = ranked_with_skill(pred)  # on the categorical labels: grouping 8.7 million text labels took 1.4 s
+    rank = ranked_with_skill(pred)  # on the categorical labels: grouping millions of text labels is slow
     best = best_of(pred, rank)
-    for col in ("scheme", "window", "model"):  # text, decoded by Arrow (pandas' astype(str) took 3 s)
+    for col in ("scheme", "window", "model"):  # text, decoded by Arrow (faster than pandas' astype(str))
         pred[col] = _as_text(pred[col])
     return Validation(spec, pred, scores, calib, by_era,
                       pd.DataFrame(failures, columns=["scheme", "window", "model", "error"]), tuple(wins), best,

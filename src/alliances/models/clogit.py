@@ -7,7 +7,7 @@ This is the likelihood of statsmodels' ``ConditionalLogit`` and of R's
 ``survival::clogit(method = "exact")``.
 
 Why not ``ConditionalLogit`` itself: it loops over dyads in Python for every likelihood
-and score call and takes a numerical Hessian, about 45 s on the full panel.  Here dyads
+and score call and takes a numerical Hessian, which is slow on a panel of this size.  Here dyads
 with one onset (most of them) are handled with ``bincount`` sums (the likelihood is a
 softmax), and dyads with several onsets with the recursion
 ``e_m <- e_m + r_j e_{m-1}`` carried with its first and second derivatives, vectorised

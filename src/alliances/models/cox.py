@@ -8,8 +8,7 @@ lines (the arguments named ``year`` below are the row's time on the model's scal
 
 * :class:`EfronLikelihood` — the Efron log partial likelihood, its score and Hessian, each
   from a few group sums and one weighted cross-product (statsmodels' ``PHReg`` builds the
-  Hessian risk set by risk set with ``einsum`` and took 1.4 s per evaluation on the baseline
-  design; this takes well under 0.1 s).
+  Hessian risk set by risk set with ``einsum``, more than ten times slower on a panel's design).
 * :func:`efron_score_residuals` — per-row score residuals for Efron ties (Therneau and
   Grambsch 2000, sec. 3.7), the quantity R's ``coxph`` sums within clusters for its robust
   variance.  statsmodels' ``PHReg.robust_covariance`` uses Breslow-type residuals and a

@@ -16,6 +16,8 @@ from alliances.models.catalog import DEFAULT_ESTIMATORS
 
 @dataclass(frozen=True)
 class SpecRun:
+    """One ``[[specs]]`` entry: the specification's name, its file and the estimators fitted to it."""
+
     name: str
     path: Path
     estimators: tuple[str, ...]
@@ -23,6 +25,10 @@ class SpecRun:
 
 @dataclass(frozen=True)
 class Plan:
+    """The whole plan: the specifications, the dyad and its predictions (spec, estimators,
+    scenarios, draws, seed, horizon), the robustness grid, the validation, user events, the
+    behaviour comparison and the alignment section; see ``analyses/replicate.toml``."""
+
     runs: tuple[SpecRun, ...]
     predict_spec: str
     predict_estimators: tuple[str, ...]
@@ -85,6 +91,8 @@ def _alignment_plan(path: Path, raw: dict, names: set[str]) -> AlignmentPlan | N
 
 
 def load_plan(path: str | os.PathLike = "analyses/replicate.toml") -> Plan:
+    """Read and check the plan: every specification file exists, and every section names a
+    specification of the plan (:class:`~alliances.errors.SpecError` naming the file and entry)."""
     path = Path(path)
     raw = read_toml(path, "replication plan")
     folder = path.parent / raw.get("spec_folder", "specs")

@@ -42,6 +42,7 @@ from alliances.analysis.predict import write_frame
 from alliances.analysis.runtime import TaskRunner, task_cache
 from alliances.analysis.tables import write_tables
 from alliances.config import Progress
+from alliances.dyads.keys import year_key
 from alliances.errors import AlliancesError, UsageError
 from alliances.models import Spec
 from alliances.models.catalog import VALIDATED_ESTIMATORS
@@ -495,7 +496,7 @@ def _as_text(labels: pd.Series) -> pd.Series:
 
 def _by_dyad_year(frame: pd.DataFrame) -> pd.DataFrame:
     """A window's predictions in (dyad_id, year) order (the design's own order, checked)."""
-    key = frame["dyad_id"].to_numpy(dtype=np.int64) * 10_000 + frame["year"].to_numpy(dtype=np.int64)
+    key = year_key(frame["dyad_id"], frame["year"])
     if len(key) > 1 and not bool(np.all(key[1:] > key[:-1])):
         frame = frame.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
     return frame

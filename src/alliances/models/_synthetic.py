@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from alliances.dyads.keys import dyad_id
+
 TRUE_ONSET = {"const": -4.6, "contig_land": 0.8, "log_capdist": -0.35, "great_power_dyad": 0.6, "cap_ratio": -0.15}
 
 
@@ -88,7 +90,7 @@ def synthetic_panel(n_states: int = 40, first_year: int = 1900, last_year: int =
     df = pd.DataFrame({k: np.asarray(v).ravel()[keep] for k, v in cols.items()})
     for c in ("ccode1", "ccode2", "year", "alliance", "alignment", "any_tie", "alliance_onset", "alignment_onset", "tie_onset"):
         df[c] = df[c].astype("int64")
-    df.insert(3, "dyad_id", df["ccode1"] * 1000 + df["ccode2"])
+    df.insert(3, "dyad_id", dyad_id(df["ccode1"], df["ccode2"]))
     for c in ("alliance", "alignment", "any_tie"):
         df[f"{c}_peace"] = df[c]
     df["alliance_new"] = df["alliance_onset"]

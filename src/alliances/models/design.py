@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alliances.dyads.keys import dyad_id
+from alliances.dyads.keys import dyad_id, year_key
 
 from .errors import (
     CollinearityError,
@@ -119,7 +119,7 @@ def _sorted(panel: pd.DataFrame) -> pd.DataFrame:
             raise unknown_columns_error(["dyad_id"], panel.columns)
     if "year" not in panel.columns:
         raise unknown_columns_error(["year"], panel.columns)
-    key = panel["dyad_id"].to_numpy(dtype="int64") * 10_000 + panel["year"].to_numpy(dtype="int64")
+    key = year_key(panel["dyad_id"], panel["year"])
     if len(key) > 1 and not np.all(np.diff(key) > 0):
         if len(np.unique(key)) != len(key):
             raise ModelError("the panel has duplicated (dyad_id, year) rows; expected one row per dyad-year")

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-import test_validate as shared  # noqa: E402  (the synthetic panel and fixtures of the validation tests)
+import test_validate as shared  # the validation tests' synthetic panel and fixtures (tests/ is on sys.path)
 from threadpoolctl import threadpool_limits
 from typer.testing import CliRunner
 

@@ -189,9 +189,8 @@ def derived_predictions(pred: pd.DataFrame, models: Sequence[str], components: S
 
 def read_recalibration(folder: str | os.PathLike) -> tuple[pd.DataFrame, dict]:
     """The ``recalibration.csv`` of a validation folder and the specification it was validated
-    with (from ``predictions.parquet``'s metadata), checked; a :class:`ModelError` names the file
+    with (from ``predictions.parquet``'s metadata), checked; a :class:`~alliances.errors.SpecError` names the file
     and what is wrong with it."""
-
     folder = Path(folder)
     path, meta_path = folder / "recalibration.csv", folder / "predictions.parquet"
     for f in (path, meta_path):

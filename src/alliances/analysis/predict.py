@@ -491,8 +491,6 @@ def great_power_distribution(panel: pd.DataFrame, fits: Mapping[str, Results],
 
 def write_frame(frame: pd.DataFrame, path: str | os.PathLike, metadata: Mapping[str, object]) -> Path:
     """CSV or Parquet (by suffix), atomically; Parquet carries ``metadata`` as JSON."""
-
-
     path = Path(path)
     if path.suffix == ".parquet":
         table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -63,7 +63,6 @@ def release_memory() -> None:
     no-op). Frames of a few MB each live on the heap, and without this a process keeps their
     pages after freeing them (Dask's workers trim the same way). Arrow's own allocator
     (mimalloc) is asked to do the same for the buffers it keeps for reuse."""
-
     gc.collect()
     pa.default_memory_pool().release_unused()
     try:
@@ -106,7 +105,6 @@ def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimat
              also_clusters: tuple[str, ...] = ()) -> dict:
     """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
     the same fit; returns the results as a dict, or the error."""
-
     try:
         # One BLAS thread, in workers and in-process alike: summation order then does not depend
         # on --jobs, and the estimates are the same to the last bit.

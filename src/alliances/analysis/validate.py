@@ -545,9 +545,8 @@ def _stack(frames: list[pd.DataFrame], bases: list[pd.DataFrame | None]):
 
 def _boosted_meta(v: Validation) -> dict:
     """The trees' hyper-parameters in the predictions' metadata, when they were validated."""
-    if not (v.predictions["model"] == BOOSTED_TREES).any():
+    if not (v.scores["model"] == BOOSTED_TREES).any():  # the small table, not the millions of predictions
         return {}
-
     return {BOOSTED_TREES: {"params": dict(boosting.PARAMS), "note": boosting.NOTE.split(": ")[0]}}
 
 

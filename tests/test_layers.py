@@ -15,7 +15,7 @@ from alliances.cli import app
 
 PACKAGE = Path(alliances.__file__).parent
 #: modules allowed to import inside functions, and the external roots they may import there
-LAZY = {"alliances.cli": None, "alliances.analysis.runtime": ("distributed",),
+LAZY = {"alliances.cli": None, "alliances.analysis.runtime": ("dask", "distributed"),
         "alliances.sources.fetch": ("pooch", "pyreadr"), "alliances.analysis.boosting": ("sklearn",)}
 FIGURES = "alliances.analysis.figures"  # matplotlib: loaded only when figures are drawn
 

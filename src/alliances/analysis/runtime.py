@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import logging
 import os
 from collections.abc import Callable
@@ -125,11 +126,20 @@ class TaskRunner:
         self.client = self.cluster = None
         if jobs <= 1 and scheduler is None:
             return
-        from distributed import Client, LocalCluster  # here: distributed loads only when a cluster is used
+        import dask  # here, with distributed: both load only when a cluster is used
+        from distributed import Client, LocalCluster
 
         if scheduler is None:
-            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                                        silence_logs=logging.WARNING)
+            # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536. Setting it turns off
+            # glibc's adaptive mmap threshold, so every array above 128 kB is mapped and faulted in
+            # afresh: the fits then took twice the CPU time of the same fits in-process. Without
+            # it, workers reuse freed pages like any process; release_memory() trims explicitly.
+            # The workers' statistical profiler (a stack sample every 10 ms) is off: nobody reads
+            # it here, and it cost about 6% of the fits' CPU time.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                                  "distributed.worker.profile.enabled": False}):
+                self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=logging.WARNING)
             self.client = Client(self.cluster)
         else:
             self.client = Client(scheduler)
@@ -144,6 +154,12 @@ class TaskRunner:
             self.cluster.close()
         if self.client is None:  # in-process: the tasks' panel and design caches are this process's
             clear_task_caches()
+
+    def preload(self, modules: tuple[str, ...]) -> None:
+        """Have every worker import ``modules`` now, without waiting for it: the first task
+        would otherwise pay for the imports (statsmodels takes seconds) when it starts."""
+        if self.client is not None:
+            self.client.run(_import_modules, modules, wait=False)
 
     def submit(self, fn: Callable[..., dict], tasks: list[tuple]) -> tuple:
         """Hand ``fn(*task)`` for every task to the workers (in-process: nothing runs yet)."""
@@ -160,15 +176,46 @@ class TaskRunner:
                 progress(f"[{i}/{len(tasks)}] {label(t)}")
                 out.append(fn(*t))
             return out
+        results: list[dict | None] = [None] * len(tasks)
+        for i, fut in self._completed(submitted, progress, label):
+            results[i] = fut.result()
+        return results  # type: ignore[return-value]
+
+    def _completed(self, submitted: tuple, progress: Progress, label: Callable[[tuple], str]):
+        """(task index, future) of the submitted tasks as they finish, each reported."""
         from distributed import as_completed  # here: distributed loads only when a cluster is used
 
+        _, tasks, futures = submitted
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[dict | None] = [None] * len(tasks)
         for done, fut in enumerate(as_completed(futures), 1):
             i = index[fut.key]
-            results[i] = fut.result()
             progress(f"[{done}/{len(tasks)}] {label(tasks[i])}")
-        return results  # type: ignore[return-value]
+            yield i, fut
+
+    def submit_after(self, fn: Callable, args: tuple, submitted: tuple) -> tuple:
+        """Hand ``fn(*args, results)``, with ``results`` the submitted tasks' results in task order,
+        to a worker once they are all done (in-process: nothing runs yet). The results go from
+        worker to worker without passing through this process, and the step after the tasks (for
+        example, scoring and writing a validation) runs beside whatever this process does next."""
+        future = None if self.client is None else self.client.submit(fn, *args, list(submitted[2]), pure=False)
+        return fn, args, submitted, future
+
+    def gather_after(self, after: tuple, progress: Progress, label: Callable[[tuple], str]):
+        """The result of a :meth:`submit_after` call, reporting each task before it as it finishes;
+        an exception raised by ``fn`` is raised here."""
+        fn, args, submitted, future = after
+        if future is None:
+            return fn(*args, self.gather(submitted, progress, label))
+        for _ in self._completed(submitted, progress, label):
+            pass
+        return future.result()
+
+
+async def _import_modules(modules: tuple[str, ...]) -> None:
+    # a coroutine: Dask runs one on every worker without waiting only when it is one (the
+    # imports block the worker's event loop for a few seconds before its first task, harmlessly)
+    for name in modules:
+        importlib.import_module(name)
 
 
 def fit_label(task: tuple) -> str:

@@ -116,14 +116,17 @@ def test_report_steps_need_only_the_columns_they_name(panel, build_result):
     """The behaviour comparison and the onsets' sources on the columns the replication reads
     back for them equal those on the whole panel (both skip quietly what a panel lacks)."""
     from alliances.analysis.behaviour import compare_dyad
+    from alliances.analysis.predict import prediction_columns
     from alliances.analysis.replicate import report_columns
     from alliances.analysis.tables import onset_shares
     from alliances.models import Spec
 
     plan = load_plan(REPO / "analyses" / "replicate.toml")
     specs = {r.name: Spec.from_toml(r.path) for r in plan.runs}
-    part = panel[report_columns(plan, specs, {})]
-    assert len(part.columns) < 40
+    part = panel[report_columns(plan, specs)]
+    assert len(part.columns) < len(panel.columns) / 2  # a part: 52 of 157 columns with the shipped plan
+    for name in (plan.predict_spec, plan.alignment.voting_spec):  # the predictions' columns, risk status included
+        assert set(prediction_columns([specs[name]])) | {specs[name].status} <= set(part.columns)
     pd.testing.assert_frame_equal(compare_dyad(part, 365, 710), compare_dyad(panel, 365, 710))
     spec = specs[plan.predict_spec]
     shares = onset_shares(part, build_result.agreement_table, spec)

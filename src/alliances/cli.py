@@ -348,17 +348,17 @@ def validate(
         help="also validate the gradient-boosted-trees benchmark boosted_trees (alliances.analysis.boosting)")] = False,
 ) -> None:
     """Out-of-sample validation: rolling-origin and leave-one-era-out forecasts scored against the base rate and a duration-only model, with calibration and every prediction in Parquet."""
-    from alliances.analysis.validate import run_validation, write_validation
+    from alliances.analysis.validate import run_validation
     from alliances.models import Spec
     from alliances.store import read_metadata
 
     parsed = Spec.from_toml(spec)
     read_metadata(panel_path)  # a missing or foreign panel is refused before any work (exit 3, as in fit)
+    target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
+    # written where it is scored (on a worker); only the scores come back for the summary below
     v = run_validation(panel_path, parsed, _estimators(estimators, "VALIDATED_ESTIMATORS"), first_origin=first_origin, step=step,
                        horizon=horizon, eras=eras, jobs=jobs, scheduler=scheduler, progress=_log,
-                       boosted_trees=boosted_trees)
-    target = out_dir or Path("analyses/output/validate") / (parsed.name or spec.stem)
-    write_validation(v, target, figures=figures)
+                       boosted_trees=boosted_trees, out_dir=target, figures=figures, keep_predictions=False)
     pooled = v.scores[v.scores["window"] == "pooled"]
     typer.echo(pooled[["scheme", "model", "n", "events", "mean_p", "brier", "log_score", "roc_auc", "pr_auc",
                        "brier_skill"]].to_string(index=False))

@@ -43,20 +43,16 @@ from alliances.analysis.robustness import (
     robustness_specs,
     robustness_table,
 )
-from alliances.analysis.runtime import TaskRunner, fit_label, fit_task, release_memory
+from alliances.analysis.runtime import TaskRunner, fit_label, fit_task
 from alliances.analysis.tables import latex_table, markdown_table, model_overview, onset_shares, write_tables
-from alliances.analysis.validate import (
-    collect_validation,
-    finish_validation,
-    submit_validation,
-    write_validation,
-)
+from alliances.analysis.validate import collect_validation, submit_validation
 from alliances.atomic import write_text_atomic
 from alliances.build import run
 from alliances.config import DEFAULT_END, Progress
 from alliances.dyads.context import BuildContext
 from alliances.errors import AlliancesError
 from alliances.models import Results, Spec, compare
+from alliances.models.catalog import info as estimator_info
 from alliances.models.design import needed_columns
 from alliances.models.results import STAR_LEGEND
 from alliances.sources import sha256_file
@@ -65,6 +61,10 @@ from alliances.store import present_columns, read_panel, write_build
 ID_COLUMNS = ["ccode1", "ccode2", "year", "dyad_id", "great_power_dyad", "conttype", "major1", "major2",
               "alliance", "alignment", "any_tie", "alliance_peace", "alignment_peace", "any_tie_peace",
               "alliance_onset", "alignment_onset", "alliance_onset_peace", "alignment_onset_peace"]
+
+
+#: What the workers import before their first task (the fits' and the validation's modules, statsmodels among them).
+TASK_MODULES = ("alliances.analysis.validate",)
 
 
 def _simulable(by_est: dict, spec_name: str, wanted: tuple[str, ...], failures: list[dict], why: str) -> dict:
@@ -87,10 +87,20 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
                     data_dir=None, datasets_dir="datasets", start: int = 1816, end: int = DEFAULT_END, jobs: int = 2,
                     scheduler: str | None = None, sims: int | None = None, figures: bool = True,
                     progress: Progress | None = None) -> dict:
+    """Build the panel, fit and validate every specification of the plan, predict the dyad and
+    write the tables, figures, REPORT.md and manifest.json to ``out_dir``; returns the manifest.
 
-    say = progress or (lambda _m: None)
+    The workers start before the build (after the plan is checked), so they start and import
+    the task modules while this process builds the panel."""
     plan = load_plan(plan_path)
-    out = Path(out_dir)
+    with TaskRunner(jobs, scheduler) as runner:
+        runner.preload(TASK_MODULES)
+        return _replicate(runner, plan, Path(out_dir), plan_path, data_dir, datasets_dir, start, end, sims, figures,
+                          progress or (lambda _m: None))
+
+
+def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, datasets_dir, start: int, end: int,
+               sims: int | None, figures: bool, say: Progress) -> dict:
     say(f"build {start}-{end}")
     built = run(start=start, end=end, data_dir=data_dir, progress=say, events=plan.events)
     paths = write_build(built, datasets_dir)
@@ -128,114 +138,80 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     own = sum(1 for i, _, _ in grid_tasks if tasks[i][2]["name"] not in grid)
     say(f"fitting {len(tasks)} models ({len(plan.runs)} specifications; the robustness grid's "
         f"{len(plan.robust_clusters)} clusterings come from {len(grid_tasks)} fits, {own} of them the plan's own)")
-    # One set of workers for the fits and the validation: the validation's windows are queued
-    # behind the fits, so no worker idles between the stages while the fit tables are written.
-    with TaskRunner(jobs, scheduler) as runner:
-        submitted = runner.submit(fit_task, tasks)
-        pending = None
-        if plan.validate_spec:
-            try:
-                pending = submit_validation(runner, panel_path, specs[plan.validate_spec],
-                                            plan.validate_estimators or None, progress=say,
-                                            **dict(plan.validate_options))
-            except AlliancesError as exc:
-                pending = exc
-        aligned_pending = {}
-        if plan.alignment is not None:  # behind the main validation, on the same workers
-            for name in plan.alignment.validated:
-                try:
-                    aligned_pending[name] = submit_validation(
-                        runner, panel_path, specs[name], plan.alignment.validate_estimators, progress=say, eras=False,
-                        **dict(plan.alignment.validate_options))
-                except AlliancesError as exc:
-                    aligned_pending[name] = exc
-        outcomes = runner.gather(submitted, say, fit_label)
-
-        fits: dict[str, dict[str, Results]] = {}
-        failures = []
-        for (_, _, spec_dict, est, *_), res in zip(tasks, outcomes):
-            if not res["ok"]:
-                failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
-            elif spec_dict["name"] not in grid:
-                fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"]).without_alternatives()
-        # the grid in its own order: period-effects choice, clustering, estimator
-        grid_fits: dict[str, dict[str, Results]] = {}
-        for (g, gspec), cl, est in ((item, cl, est) for item in grid.items() for est in plan.robust_estimators
-                                    for cl in plan.robust_clusters):
-            i = next(i for i, c, e in grid_tasks if c == g and e == est)
-            if not outcomes[i]["ok"]:
-                continue  # its failure is recorded above
-            try:
-                r = Results.from_dict(outcomes[i]["result"]).with_cluster(cl)
-                grid_fits.setdefault(grid_name(plan.robust_spec, cl, gspec.period_effects), {})[est] = r
-            except AlliancesError as exc:  # e.g. the conditional logit has no cluster options
-                failures.append({"spec": grid_name(plan.robust_spec, cl, gspec.period_effects), "estimator": est,
-                                 "error": str(exc)})
-        tables: dict[str, pd.DataFrame] = {}
-        for name, by_est in fits.items():
-            tidy = pd.concat([r.to_frame() for r in by_est.values()], ignore_index=True)
-            tables[f"estimates_{name}"] = tidy
-            for est, res in by_est.items():
-                res.save(out / "models" / f"{name}.{est}.json")
-        write_tables(tables, out / "tables")
-        for name, by_est in fits.items():
-            comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
-            table = comp.set_index("term")
-            write_text_atomic(out / "tables" / f"compare_{name}.md",
-                              markdown_table(comp) + f"\n{STAR_LEGEND}.\n")
-            write_text_atomic(out / "tables" / f"compare_{name}.csv", table.to_csv(lineterminator="\n"))
-            write_text_atomic(out / "tables" / f"compare_{name}.tex",
-                              latex_table(table, f"Onset models of specification {name}", STAR_LEGEND + "."))
-        robust = robustness_table(fits, plan)
-        grid_rows = robustness_fits(grid_fits)
-        grid_table = robustness_grid(grid_rows)
-        models_table = model_overview({**fits, **grid_fits})
-        write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
-                      "models": models_table,
-                      "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
-        if plan.validate_spec:
-            say(f"out-of-sample validation of {plan.validate_spec}")
-            if not isinstance(pending, AlliancesError):
-                pending = collect_validation(pending, say)
-        aligned_pending = {n: v if isinstance(v, AlliancesError) else collect_validation(v, say)
-                           for n, v in aligned_pending.items()}
-    # the workers are closed before the long scoring in this process: a scheduler starved of the
-    # interpreter for seconds can miss the idle workers' heartbeats
-    validation = None
+    # One set of workers for everything. The validation goes first: its windows and then its
+    # scoring (on one worker) are the longest chain of tasks, and the fits fill the other worker
+    # meanwhile. The predicted specification's fits come next, so this process can predict the
+    # dyad while the workers fit the rest; the alignment section's validations come last.
+    lead = [i for i, t in enumerate(tasks) if t[2]["name"] == plan.predict_spec]
+    rest = [i for i in range(len(tasks)) if i not in set(lead)]
+    pending = None
     if plan.validate_spec:
+        try:
+            # scored and written on a worker; the report needs the scores, not the predictions
+            pending = submit_validation(runner, panel_path, specs[plan.validate_spec],
+                                        plan.validate_estimators or None, progress=say,
+                                        out_dir=out / "validation", figures=figures, keep_predictions=False,
+                                        **dict(plan.validate_options))
+        except AlliancesError as exc:
+            pending = exc
+    lead_submitted = runner.submit(fit_task, [tasks[i] for i in lead])
+    rest_submitted = runner.submit(fit_task, [tasks[i] for i in rest])
+    aligned_pending = {}
+    if plan.alignment is not None:
+        voting_dir = out / "alignment" / "validation"
+        for name in plan.alignment.validated:
+            try:
+                aligned_pending[name] = submit_validation(
+                    runner, panel_path, specs[name], plan.alignment.validate_estimators, progress=say, eras=False,
+                    out_dir=voting_dir if name == plan.alignment.voting_spec else None, figures=figures,
+                    **dict(plan.alignment.validate_options))
+            except AlliancesError as exc:
+                aligned_pending[name] = exc
+    outcomes: list[dict | None] = [None] * len(tasks)
+    for i, res in zip(lead, runner.gather(lead_submitted, say, fit_label)):
+        outcomes[i] = res
+
+    validation, validation_failures = None, []
+    if plan.validate_spec:
+        say(f"out-of-sample validation of {plan.validate_spec}")
         try:
             if isinstance(pending, AlliancesError):
                 raise pending
-            validation = finish_validation(pending, say)
-            pending = None  # the windows' frames (the predictions before scoring) are no longer needed
-            write_validation(validation, out / "validation", figures=figures)
-            # the report needs the scores, not the millions of written predictions
-            validation = dataclasses.replace(validation, predictions=validation.predictions.iloc[:0])
+            validation = collect_validation(pending, say)
         except AlliancesError as exc:
-            failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
-    aligned_validations = {}
-    for name, v in aligned_pending.items():
-        try:
-            if isinstance(v, AlliancesError):
-                raise v
-            aligned_validations[name] = finish_validation(v, say)
-        except AlliancesError as exc:
-            failures.append({"spec": name, "estimator": "validate", "error": str(exc)})
-    del aligned_pending
-    release_memory()  # the validation's frames were freed: give their pages back before the panel is read
-    panel = read_panel(panel_path, columns=present_columns(panel_path, report_columns(plan, specs, fits)))
+            validation_failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+    del pending
+    panel = read_panel(panel_path, columns=present_columns(panel_path, report_columns(plan, specs)))
     sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))
-
-    pred_frames = {}
-    if plan.predict_spec in fits:
+    pred_frames, prediction_failures = {}, []
+    lead_fits = _fits_of([tasks[i] for i in lead], [outcomes[i] for i in lead], grid)[0]
+    if plan.predict_spec in lead_fits:
         say(f"predictions for {plan.dyad}")
-        pfits = _simulable(fits[plan.predict_spec], plan.predict_spec, plan.predict_estimators, failures,
-                           "not used for predictions")
+        pfits = _simulable(lead_fits[plan.predict_spec], plan.predict_spec, plan.predict_estimators,
+                           prediction_failures, "not used for predictions")
         scenarios = [resolve_scenario(s, Path(plan_path).parent / "scenarios") for s in plan.scenarios]
         with threadpool_limits(limits=1):
             pred_frames = run_predictions(panel, pfits, plan.dyad, None, sims or plan.sims, plan.seed, scenarios,
                                           plan.horizon, out / "china_russia", figures=figures,
                                           recalibration=validation.recalibration if validation is not None else None)
+
+    for i, res in zip(rest, runner.gather(rest_submitted, say, fit_label)):
+        outcomes[i] = res
+    fits, failures = _fits_of(tasks, outcomes, grid)
+    grid_fits = _grid_fits(plan, grid, grid_tasks, outcomes, failures)
+    robust, grid_table, models_table = _write_fit_tables(fits, grid_fits, failures, plan, out)
+    failures += validation_failures
+
+    aligned_validations = {}
+    for name, v in aligned_pending.items():
+        try:
+            if isinstance(v, AlliancesError):
+                raise v
+            aligned_validations[name] = collect_validation(v, say)
+        except AlliancesError as exc:
+            failures.append({"spec": name, "estimator": "validate", "error": str(exc)})
+    del aligned_pending
+    failures += prediction_failures
     behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
     if plan.alignment is not None:
         say("alignment record, behaviour and treaties, voting-alignment predictions")
@@ -257,15 +233,84 @@ def run_replication(out_dir: str | os.PathLike = "analyses/output", plan_path="a
     return manifest
 
 
-def report_columns(plan: Plan, specs: dict, fits: dict) -> list[str]:
-    """Panel columns the steps after the fits read: the predictions (the predicted
-    specification's models), the behaviour comparison and the onsets' sources."""
+def _fits_of(tasks: list[tuple], outcomes: list[dict], grid: dict) -> tuple[dict[str, dict[str, Results]], list[dict]]:
+    """The plan's fits by specification and estimator (the grid's own specifications left out),
+    and the failed tasks."""
+    fits: dict[str, dict[str, Results]] = {}
+    failures = []
+    for (_, _, spec_dict, est, *_), res in zip(tasks, outcomes):
+        if not res["ok"]:
+            failures.append({"spec": spec_dict["name"], "estimator": est, "error": res["error"]})
+        elif spec_dict["name"] not in grid:
+            fits.setdefault(spec_dict["name"], {})[est] = Results.from_dict(res["result"]).without_alternatives()
+    return fits, failures
+
+
+def _grid_fits(plan: Plan, grid: dict, grid_tasks: list[tuple], outcomes: list[dict],
+               failures: list[dict]) -> dict[str, dict[str, Results]]:
+    """The robustness grid's fits in its own order (period-effects choice, clustering,
+    estimator), each with its clustering's covariance; a clustering an estimator lacks goes to
+    ``failures``."""
+    grid_fits: dict[str, dict[str, Results]] = {}
+    for (g, gspec), cl, est in ((item, cl, est) for item in grid.items() for est in plan.robust_estimators
+                                for cl in plan.robust_clusters):
+        i = next(i for i, c, e in grid_tasks if c == g and e == est)
+        if not outcomes[i]["ok"]:
+            continue  # its failure is recorded with the fits
+        try:
+            r = Results.from_dict(outcomes[i]["result"]).with_cluster(cl)
+            grid_fits.setdefault(grid_name(plan.robust_spec, cl, gspec.period_effects), {})[est] = r
+        except AlliancesError as exc:  # e.g. the conditional logit has no cluster options
+            failures.append({"spec": grid_name(plan.robust_spec, cl, gspec.period_effects), "estimator": est,
+                             "error": str(exc)})
+    return grid_fits
+
+
+def _write_fit_tables(fits: dict, grid_fits: dict, failures: list[dict], plan: Plan,
+                      out: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Every fit's JSON results, the estimates and comparison tables, the robustness tables, the
+    model overview and the failed fits; returns the robustness, grid and overview tables."""
+    tables: dict[str, pd.DataFrame] = {}
+    for name, by_est in fits.items():
+        tidy = pd.concat([r.to_frame() for r in by_est.values()], ignore_index=True)
+        tables[f"estimates_{name}"] = tidy
+        for est, res in by_est.items():
+            res.save(out / "models" / f"{name}.{est}.json")
+    write_tables(tables, out / "tables")
+    for name, by_est in fits.items():
+        comp = compare(list(by_est.values()), names=list(by_est)).reset_index().rename(columns={"index": "term"})
+        table = comp.set_index("term")
+        write_text_atomic(out / "tables" / f"compare_{name}.md", markdown_table(comp) + f"\n{STAR_LEGEND}.\n")
+        write_text_atomic(out / "tables" / f"compare_{name}.csv", table.to_csv(lineterminator="\n"))
+        write_text_atomic(out / "tables" / f"compare_{name}.tex",
+                          latex_table(table, f"Onset models of specification {name}", STAR_LEGEND + "."))
+    robust = robustness_table(fits, plan)
+    grid_rows = robustness_fits(grid_fits)
+    grid_table = robustness_grid(grid_rows)
+    models_table = model_overview({**fits, **grid_fits})
+    write_tables({"robustness": robust, "robustness_grid": grid_table, "robustness_grid_fits": grid_rows,
+                  "models": models_table,
+                  "failures": pd.DataFrame(failures, columns=["spec", "estimator", "error"])}, out / "tables")
+    return robust, grid_table, models_table
+
+
+def report_columns(plan: Plan, specs: dict) -> list[str]:
+    """Panel columns the steps after the fits read: the predictions (the predicted and the
+    voting specification, with the risk status of each estimator the plan fits to them), the
+    behaviour comparison and the onsets' sources. Known from the plan alone, so the panel is read
+    while the workers still fit."""
+    def model_columns(name: str | None) -> list[str]:
+        if name not in specs:
+            return []
+        spec, run = specs[name], next(r for r in plan.runs if r.name == name)
+        status = [estimator_info(e).risk_status(spec) for e in run.estimators]
+        return prediction_columns([spec]) + [s for s in status if s is not None]
+
     outcomes = ["alliance_onset"] + ([specs[plan.predict_spec].outcome] if plan.predict_spec in specs else [])
     voting = []
     if plan.alignment is not None and plan.alignment.voting_spec:
-        voting = prediction_columns(list(fits.get(plan.alignment.voting_spec, {}).values()))
-        voting += ALIGNMENT
-    return list(dict.fromkeys([*prediction_columns(list(fits.get(plan.predict_spec, {}).values())), *BEHAVIOUR,
+        voting = model_columns(plan.alignment.voting_spec) + ALIGNMENT
+    return list(dict.fromkeys([*model_columns(plan.predict_spec), *BEHAVIOUR,
                                *outcomes, *(f"{o}_agreement" for o in outcomes), *voting]))
 
 
@@ -310,8 +355,7 @@ def _alignment(panel: pd.DataFrame, plan: Plan, fits: dict, validations: dict, f
     if section.voting_spec:
         voting_fits = {n: fits[n] for n in fits if n.startswith(section.voting_spec)}
         v = validations.get(section.voting_spec)
-        if v is not None:
-            write_validation(v, out / "alignment" / "validation", figures=figures)
+        if v is not None:  # written where it was scored
             scores = v.scores
         usable = _simulable(fits.get(section.voting_spec, {}), section.voting_spec, section.voting_estimators,
                             failures, "not used")

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import statsmodels.api as sm
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
@@ -58,6 +57,7 @@ from alliances.models.design import (
 from alliances.models.errors import ModelError
 from alliances.models.fitted import SharedLogit
 from alliances.models.fitting import design_for, fit_design
+from alliances.models.newton import LogitLikelihood, damped_newton
 from alliances.store import read_panel
 
 ERAS: tuple[tuple[int, int], ...] = ((1816, 1870), (1871, 1913), (1914, 1945), (1946, 1989), (1990, 2100))
@@ -170,10 +170,13 @@ def _benchmark(name: str, train: Design, test: pd.DataFrame) -> np.ndarray:
         tc = time_control_columns(frame["_duration"].to_numpy(dtype=float), "cubic")
         return np.column_stack([np.ones(len(frame)), *tc.values()])
 
-    res = sm.Logit(y, X(train.frame)).fit(method="newton", maxiter=100, disp=0)
-    if not res.mle_retvals.get("converged", False):
+    Xt = X(train.frame)
+    with np.errstate(over="ignore"):
+        lik = LogitLikelihood(y, Xt)
+        b, *_, converged = damped_newton(lik.loglike, lik.score, lik.hessian, np.zeros(Xt.shape[1]))
+    if not converged:
         raise ModelError("duration-only benchmark: the logit did not converge")
-    return expit(X(test) @ np.asarray(res.params))
+    return expit(X(test) @ b)
 
 
 def predict_window(design: Design, spec: Spec, model: str, window: Window) -> pd.DataFrame:
@@ -374,35 +377,38 @@ def _calibration(pred: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def run_validation(panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None, *,
                    first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
                    jobs: int = 2, scheduler: str | None = None, progress: Progress | None = None,
-                   boosted_trees: bool = False) -> Validation:
+                   boosted_trees: bool = False, out_dir: str | os.PathLike | None = None, figures: bool = True,
+                   keep_predictions: bool = True) -> Validation:
     """Rolling-origin and leave-one-era-out validation of ``spec`` on the panel file (with
-    ``boosted_trees``, also the gradient-boosted-trees benchmark)."""
+    ``boosted_trees``, also the gradient-boosted-trees benchmark); written to ``out_dir`` by
+    :func:`write_validation` when one is given (without ``keep_predictions``, the returned
+    validation's predictions are empty: they are in the written file)."""
     with TaskRunner(jobs, scheduler) as runner:
         pending = submit_validation(runner, panel_path, spec, estimators, first_origin=first_origin, step=step,
-                                    horizon=horizon, eras=eras, progress=progress, boosted_trees=boosted_trees)
-        pending = collect_validation(pending, progress)
-    return finish_validation(pending, progress)  # scored after the workers are closed
+                                    horizon=horizon, eras=eras, progress=progress, boosted_trees=boosted_trees,
+                                    out_dir=out_dir, figures=figures, keep_predictions=keep_predictions)
+        return collect_validation(pending, progress)
 
 
 @dataclass(frozen=True)
 class PendingValidation:
-    """Validation tasks handed to a :class:`~alliances.analysis.replicate.TaskRunner`."""
+    """Validation tasks handed to a :class:`~alliances.analysis.runtime.TaskRunner`: one per
+    window, and the scoring (:func:`finish_task`) after them."""
 
     spec: Spec
-    models: tuple[str, ...]
     windows: tuple[Window, ...]
-    tasks: list[tuple]
-    submitted: tuple
-    runner: object
-    results: list[dict] | None = None  # set by :func:`collect_validation`
+    finished: tuple
+    runner: TaskRunner
 
 
-def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimators: Sequence[str] | None = None,
-                      *, first_origin: int = 1850, step: int = 10, horizon: int = 10, eras: bool = True,
-                      progress: Progress | None = None, boosted_trees: bool = False) -> PendingValidation:
-    """Check the models, lay out the windows and submit one task per window to ``runner``
-    (wait with :func:`collect_validation`, score with :func:`finish_validation`; a replication
-    submits them behind its fits)."""
+def submit_validation(runner: TaskRunner, panel_path: str | os.PathLike, spec: Spec,
+                      estimators: Sequence[str] | None = None, *, first_origin: int = 1850, step: int = 10,
+                      horizon: int = 10, eras: bool = True, progress: Progress | None = None,
+                      boosted_trees: bool = False, out_dir: str | os.PathLike | None = None, figures: bool = True,
+                      keep_predictions: bool = True) -> PendingValidation:
+    """Check the models, lay out the windows and submit one task per window to ``runner``,
+    then the scoring (and writing, with ``out_dir``) of their predictions (wait with
+    :func:`collect_validation`; a replication submits them behind its fits)."""
     say = progress or (lambda _m: None)
     models = list(estimators or VALIDATED_ESTIMATORS)
     for m in models:
@@ -414,30 +420,46 @@ def submit_validation(runner, panel_path: str | os.PathLike, spec: Spec, estimat
         first, last = full_design(str(panel_path), spec.to_dict()).years
     else:  # workers build their own; the main process only needs the outcome years
         first, last = _outcome_years(panel_path, spec)
-    wins = windows(first, last, first_origin=first_origin, step=step, horizon=horizon, eras=ERAS if eras else ())
+    wins = tuple(windows(first, last, first_origin=first_origin, step=step, horizon=horizon,
+                         eras=ERAS if eras else ()))
     # one task per window: its training design is built once for all models
     everything = (*models, *((BOOSTED_TREES,) if boosted_trees else ()), *BENCHMARKS)
     say(f"validating {spec.name or spec.outcome}: {len(wins)} windows x {len(everything)} models "
         f"(outcome years {first}-{last})")
     tasks = [(str(panel_path), spec.to_dict(), everything, w) for w in wins]
-    return PendingValidation(spec, everything, tuple(wins), tasks, runner.submit(validate_task, tasks), runner)
+    target = None if out_dir is None else str(out_dir)
+    finished = runner.submit_after(finish_task, (spec.to_dict(), everything, wins, target, figures, keep_predictions),
+                                   runner.submit(validate_task, tasks))
+    return PendingValidation(spec, wins, finished, runner)
 
 
-def collect_validation(pending: PendingValidation, progress: Progress | None = None) -> PendingValidation:
-    """Wait for the window tasks of :func:`submit_validation` (the runner may then be closed)."""
-    if pending.results is not None:
-        return pending
-    results = pending.runner.gather(pending.submitted, progress or (lambda _m: None), lambda t: t[3].label)
-    return dataclasses.replace(pending, results=results, submitted=(), runner=None)
+def collect_validation(pending: PendingValidation, progress: Progress | None = None) -> Validation:
+    """Wait for the windows and the scoring of :func:`submit_validation` (reporting each window
+    as it finishes); an error of the scoring is raised here."""
+    return pending.runner.gather_after(pending.finished, progress or (lambda _m: None), lambda t: t[3].label)
 
 
-def finish_validation(pending: PendingValidation, progress: Progress | None = None) -> Validation:
-    """Gather the window tasks of :func:`submit_validation` (unless collected) and score the predictions."""
-    pending = collect_validation(pending, progress)
-    spec, everything, tasks, wins = pending.spec, pending.models, pending.tasks, list(pending.windows)
-    results = pending.results
+def finish_task(spec_dict: dict, everything: tuple[str, ...], wins: tuple[Window, ...], out_dir: str | None,
+                figures: bool, keep_predictions: bool, results: list[dict]) -> Validation:
+    """Score the windows' predictions (:func:`score_windows`), on a worker, and write them to
+    ``out_dir`` (:func:`write_validation`) when one is given; without ``keep_predictions`` the
+    returned predictions are empty (a replication's report needs the scores only)."""
+    # one BLAS thread here as in the windows: the scores do not depend on where they are computed
+    with threadpool_limits(limits=1):
+        v = score_windows(Spec.from_dict(spec_dict), everything, wins, results)
+        if out_dir is not None:
+            write_validation(v, out_dir, figures=figures)
+    return v if keep_predictions else dataclasses.replace(v, predictions=v.predictions.iloc[:0])
+
+
+def score_windows(spec: Spec, everything: tuple[str, ...], wins: tuple[Window, ...],
+                  results: list[dict]) -> Validation:
+    """The validation of the windows' results (one dict of model -> predictions or error per
+    window, in the order of ``wins``): recalibrated and combined forecasts (:mod:`combine`),
+    scores, calibration, the ranking and the headline model."""
+    wins = list(wins)
     entries, failures = {}, []
-    for (_, _, _, w), by_model in zip(tasks, results):
+    for w, by_model in zip(wins, results):
         for model in everything:
             res = by_model[model]
             if res["ok"]:

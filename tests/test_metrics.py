@@ -211,6 +211,21 @@ def test_calibration_fit_matches_statsmodels():
     assert slope == pytest.approx(0.7, abs=0.05)  # the slope the outcomes were drawn with
 
 
+def test_fit_logistic_with_slope_and_offset_matches_statsmodels():
+    """The two-parameter fit with an offset (the form no caller uses yet, but the docstring
+    promises) against statsmodels' GLM; separation gives None, a start of the wrong size an error."""
+    import statsmodels.api as sm
+
+    p, y, x = _miscalibrated(seed=3)
+    offset = 0.3 * np.sin(x)
+    ref = sm.GLM(y, sm.add_constant(x), family=sm.families.Binomial(), offset=offset).fit().params
+    assert metrics.fit_logistic(x, offset, y) == pytest.approx(ref, rel=1e-7)
+    sep = np.r_[np.zeros(50), np.ones(50)]
+    assert metrics.fit_logistic(np.arange(100.0), None, sep) is None
+    with pytest.raises(ModelError, match=r"start must have 2 value\(s\); got \[0.0\]"):
+        metrics.fit_logistic(x, None, y, start=(0.0,))
+
+
 def test_calibration_fit_of_calibrated_forecasts_is_near_identity():
     p, y, _ = _miscalibrated(a=0.0, b=1.0)
     intercept, slope = metrics.calibration_fit(p, y)

@@ -73,7 +73,7 @@ def recalibration(p: np.ndarray, y: np.ndarray) -> tuple[float, float, str]:
     events = float(y.sum())
     if min(events, len(y) - events) < MIN_EVENTS:
         return 0.0, 1.0, f"identity: fewer than {MIN_EVENTS} earlier events"
-    beta = metrics.fit_logistic(_logit(p), np.zeros(len(p)), y.astype(np.float64), start=(0.0, 1.0))
+    beta = metrics.fit_logistic(_logit(p), None, y.astype(np.float64), start=(0.0, 1.0))
     if beta is None or beta[1] <= 0:
         return 0.0, 1.0, "identity: the recalibration fit has no positive slope"
     return float(beta[0]), float(beta[1]), "logistic recalibration"

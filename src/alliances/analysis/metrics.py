@@ -235,23 +235,34 @@ def calibration_table(p: ArrayLike, y: ArrayLike, bins: int = 10,
     }, columns=list(CALIBRATION_COLUMNS))
 
 
-def fit_logistic(x: NDArray[np.float64] | None, offset: NDArray[np.float64], y: NDArray[np.float64],
-                  max_iter: int = 50, tol: float = 1e-10,
-                  start: Sequence[float] | None = None) -> NDArray[np.float64] | None:
+def fit_logistic(x: NDArray[np.float64] | None, offset: NDArray[np.float64] | None, y: NDArray[np.float64],
+                 max_iter: int = 50, tol: float = 1e-10,
+                 start: Sequence[float] | None = None) -> NDArray[np.float64] | None:
     """Maximum-likelihood (a, b) of P(y = 1) = expit(a + b x + offset), or (a,) when ``x`` is
-    None; None when Newton's method does not converge (separation, a flat likelihood).
+    None (no offset when ``offset`` is None); None when Newton's method does not converge
+    (separation, a flat likelihood).
 
-    Two parameters on up to a few million rows: a vectorised Newton step avoids the model
-    set-up of statsmodels' Logit and GLM, which costs more than the fit here, and scores.csv
+    One or two parameters on up to a few million rows: the score and the 2 x 2 information
+    are sums over the rows (dot products), which avoids both an n x 2 design and the model
+    set-up of statsmodels' Logit and GLM, each costing more than the fit here; scores.csv
     needs two fits for every (scheme, window, model). The tests check it against statsmodels."""
-    cols = [np.ones_like(offset)] + ([] if x is None else [x])
-    X = np.column_stack(cols)
-    beta = np.zeros(X.shape[1]) if start is None else np.asarray(start, dtype=np.float64)
+    k = 1 if x is None else 2
+    beta = np.zeros(k) if start is None else np.asarray(start, dtype=np.float64)
+    if beta.shape != (k,):
+        raise ModelError(f"start must have {k} value(s); got {beta.tolist()!r}")
     for _ in range(max_iter):
-        mu = expit(X @ beta + offset)
-        w = mu * (1.0 - mu)
-        grad = X.T @ (y - mu)
-        hess = (X * w[:, None]).T @ X
+        eta = beta[0] + (beta[1] * x if x is not None else 0.0) + (offset if offset is not None else 0.0)
+        if np.ndim(eta) == 0:  # neither a slope nor an offset: one value for every row
+            eta = np.full(len(y), eta)
+        mu = expit(eta)
+        r, w = y - mu, mu * (1.0 - mu)
+        if x is None:
+            grad, hess = np.array([r.sum()]), np.array([[w.sum()]])
+        else:
+            wx = w * x
+            off = wx.sum()
+            grad = np.array([r.sum(), x @ r])
+            hess = np.array([[w.sum(), off], [off, wx @ x]])
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError:
@@ -279,7 +290,7 @@ def calibration_fit(p: ArrayLike, y: ArrayLike, eps: float = 1e-15) -> tuple[flo
         return float("nan"), float("nan")
     x = np.log(np.clip(p, eps, 1.0 - eps)) - np.log1p(-np.clip(p, eps, 1.0 - eps))
     large = fit_logistic(None, x, y)
-    slope = fit_logistic(x, np.zeros_like(x), y, start=(0.0, 1.0))
+    slope = fit_logistic(x, None, y, start=(0.0, 1.0))
     return (float(large[0]) if large is not None else float("nan"),
             float(slope[1]) if slope is not None else float("nan"))
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CollinearityError
+from .variance import group_sums
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ class _Groups:
             ev = self.y1 > 0
             ll += float(eta[ev].sum() - (np.log(s0) + c).sum())
             grad += self.X1[ev].sum(axis=0) - w @ self.X1
-            xbar = np.zeros((self.n1, p))
-            np.add.at(xbar, self.g1, w[:, None] * self.X1)
+            xbar = group_sums(w[:, None] * self.X1, self.g1)
             hess -= (self.X1 * w[:, None]).T @ self.X1 - xbar.T @ xbar
         if self.nm:
             eta = np.where(self.valid, self.Xm @ b, -np.inf)

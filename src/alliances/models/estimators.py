@@ -2,7 +2,7 @@
 
 | name      | model                                             | default covariance (``cluster = "dyad"``) |
 |-----------|---------------------------------------------------|-----------------------------------------|
-| logit     | pooled logit (statsmodels ``Logit``)              | cluster sandwich, CR1                   |
+| logit     | pooled logit (own Newton, :mod:`.newton`)         | cluster sandwich, CR1                   |
 | firth     | Firth penalized logit (:mod:`.firth`)             | cluster sandwich around the inverse information at the Firth estimate |
 | relogit   | King-Zeng (2001) bias-corrected logit             | (n/(n+k))^2 x logit covariance          |
 | clogit    | conditional dyad-FE logit, exact (:mod:`.clogit`) | inverse information (no cluster option) |
@@ -45,6 +45,7 @@ from .design import (
 from .errors import CollinearityError, ConvergenceError, ModelError
 from .firth import firth_logit
 from .fitted import Covariance, CoxBaseline, Fit, FitOptions, TwoWayEffects
+from .newton import LogitLikelihood, damped_newton
 from .spec import Spec
 
 MODEL_BASED = "model-based (inverse information)"
@@ -125,12 +126,13 @@ class _MLE:
 
 
 def _newton_mle(estimator: str, model, start: np.ndarray) -> _MLE:
-    """Maximise a statsmodels model's log likelihood (its own ``loglike``, ``score`` and
-    ``hessian``) by Newton with step halving from ``start``. statsmodels' ``newton`` has no
-    line search: from the base-rate start it diverges on designs with cubic time terms, and
-    its default start for GLM (a pseudo-inverse least-squares step) costs about as much as the fit."""
+    """Maximise a model's log likelihood (its own ``loglike``, ``score`` and ``hessian``: a
+    statsmodels model or :class:`.newton.LogitLikelihood`) by Newton with step halving from
+    ``start``. statsmodels' ``newton`` has no line search: from the base-rate start it diverges
+    on designs with cubic time terms, and its default start for GLM (a pseudo-inverse
+    least-squares step) costs about as much as the fit."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        b, llf, hess, it, ok = _damped_newton(model.loglike, model.score, model.hessian, start)
+        b, llf, hess, it, ok = damped_newton(model.loglike, model.score, model.hessian, start)
     if not ok:
         raise _not_converged(estimator, f"{it} Newton steps")
     return _MLE(b, llf, hess, it)
@@ -142,9 +144,8 @@ def _logit_core(design: Design, spec: Spec, opts: FitOptions):
     if shared is not None and not opts.also_clusters and shared.design is design and shared.key == key:
         return (design.X, design.y, list(design.info.x_names), *shared.fit)
     X, y, names = _checked(design)
-    # check_rank=False: _checked has refused collinear designs already; statsmodels' own rank
-    # check is a QR decomposition of X, as long as the fit itself on a panel's design
-    res = _newton_mle("logit", sm.Logit(y, X, check_rank=False), null_start(names, y))
+    # _checked has refused collinear designs already
+    res = _newton_mle("logit", LogitLikelihood(y, X), null_start(names, y))
     p = expit(X @ res.params)
     cov, alt = clustered(design, spec, _inverse_information(res.hessian), X * (y - p)[:, None], opts)
     if shared is not None:
@@ -343,28 +344,6 @@ def fit_lpm(design: Design, spec: Spec, opts: FitOptions) -> Fit:
                effects=TwoWayEffects(dyad_eff, year_eff, float(1 - (e @ e) / (yt @ yt))))
 
 
-def _damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np.ndarray, *,
-                   maxiter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, float, np.ndarray, int, bool]:
-    """Newton-Raphson with step halving on the log likelihood (statsmodels' ``newton`` has no
-    line search and overflows on the partial likelihood when covariates are large, e.g. t^3)."""
-    b, ll = b0.astype(float), loglike(b0)
-    for it in range(1, maxiter + 1):
-        g, h = score(b), hessian(b)
-        try:
-            step = np.linalg.solve(-h, g)
-        except np.linalg.LinAlgError as exc:
-            raise CollinearityError("singular information matrix; suspicion is high collinearity") from exc
-        for _ in range(50):
-            ll_new = loglike(b + step)
-            if np.isfinite(ll_new) and ll_new >= ll - 1e-10 * abs(ll):
-                break
-            step = step / 2
-        b, ll = b + step, ll_new
-        if np.max(np.abs(step)) < tol or np.max(np.abs(g)) < tol:
-            return b, float(ll), hessian(b), it, True
-    return b, float(ll), hessian(b), maxiter, False
-
-
 def fit_cox(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     """Cox PH in counting-process form on the spec's time scale.
 
@@ -402,7 +381,7 @@ def fit_cox(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     # R's (start, stop] risk sets: with whole-year intervals the risk set at t is the rows whose time is t
     lik = coxmod.EfronLikelihood(time, y, X)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # trial steps may overflow; halved
-        b, llf, hess, iters, conv = _damped_newton(lik.loglike, lik.score, lik.hessian, np.zeros(len(names)))
+        b, llf, hess, iters, conv = damped_newton(lik.loglike, lik.score, lik.hessian, np.zeros(len(names)))
     if not conv:
         raise _not_converged("cox", f"{iters} Newton steps")
     naive = np.linalg.inv(-hess)

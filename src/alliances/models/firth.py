@@ -38,7 +38,7 @@ def _pieces(y: np.ndarray, X: np.ndarray, b: np.ndarray) -> tuple[float, float, 
     p = expit(eta)
     w = p * (1 - p)
     info = X.T @ (X * w[:, None])
-    llf = float(np.sum(y * log_expit(eta) + (1 - y) * log_expit(-eta)))
+    llf = float(y @ eta + np.sum(log_expit(-eta)))  # y log p + (1 - y) log(1 - p) = y eta + log(1 - p)
     try:
         chol = linalg.cholesky(info, lower=True)
     except linalg.LinAlgError as exc:

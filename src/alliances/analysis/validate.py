@@ -19,7 +19,8 @@ Forecasts are conditional on the covariates observed (lagged one year as in fitt
 in most conflict-forecasting work; the time scale, period effects (a later period takes the
 last training period's effect) and time controls follow the specification. Variance
 options do not change point predictions, so models are fitted with ``cluster = "none"``.
-Each (window, model) pair is one Dask task; workers build the estimation frame once.
+Each window is one Dask task fitting all its models on one training design (workers build the
+estimation frame once), and the scoring and writing is one more task after them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@ import pytest
 from alliances.analysis.runtime import TaskRunner
 from alliances.errors import SpecError
 
-
 DASK_TRIM = "65536"  # the value Dask's nanny sets by default
 
 

@@ -251,9 +251,12 @@ def fit_logistic(x: NDArray[np.float64] | None, offset: NDArray[np.float64] | No
     if beta.shape != (k,):
         raise ModelError(f"start must have {k} value(s); got {beta.tolist()!r}")
     for _ in range(max_iter):
-        eta = beta[0] + (beta[1] * x if x is not None else 0.0) + (offset if offset is not None else 0.0)
-        if np.ndim(eta) == 0:  # neither a slope nor an offset: one value for every row
-            eta = np.full(len(y), eta)
+        if x is None:
+            eta = offset + beta[0] if offset is not None else np.full(len(y), beta[0])
+        else:
+            eta = beta[0] + beta[1] * x
+            if offset is not None:
+                eta += offset
         mu = expit(eta)
         r, w = y - mu, mu * (1.0 - mu)
         if x is None:

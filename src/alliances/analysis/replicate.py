@@ -143,7 +143,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     # meanwhile. The predicted specification's fits come next, so this process can predict the
     # dyad while the workers fit the rest; the alignment section's validations come last.
     lead = [i for i, t in enumerate(tasks) if t[2]["name"] == plan.predict_spec]
-    rest = [i for i in range(len(tasks)) if i not in set(lead)]
+    rest = sorted(set(range(len(tasks))) - set(lead))
     pending = None
     if plan.validate_spec:
         try:
@@ -174,12 +174,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     validation, validation_failures = None, []
     if plan.validate_spec:
         say(f"out-of-sample validation of {plan.validate_spec}")
-        try:
-            if isinstance(pending, AlliancesError):
-                raise pending
-            validation = collect_validation(pending, say)
-        except AlliancesError as exc:
-            validation_failures.append({"spec": plan.validate_spec, "estimator": "validate", "error": str(exc)})
+        validation = _collected(pending, plan.validate_spec, validation_failures, say)
     del pending
     panel = read_panel(panel_path, columns=present_columns(panel_path, report_columns(plan, specs)))
     sources = onset_shares(panel, agreement_table, specs.get(plan.predict_spec))
@@ -202,14 +197,8 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     robust, grid_table, models_table = _write_fit_tables(fits, grid_fits, failures, plan, out)
     failures += validation_failures
 
-    aligned_validations = {}
-    for name, v in aligned_pending.items():
-        try:
-            if isinstance(v, AlliancesError):
-                raise v
-            aligned_validations[name] = collect_validation(v, say)
-        except AlliancesError as exc:
-            failures.append({"spec": name, "estimator": "validate", "error": str(exc)})
+    aligned_validations = {name: _collected(v, name, failures, say) for name, v in aligned_pending.items()}
+    aligned_validations = {name: v for name, v in aligned_validations.items() if v is not None}
     del aligned_pending
     failures += prediction_failures
     behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
@@ -231,6 +220,18 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest
+
+
+def _collected(pending, name: str, failures: list[dict], say: Progress):
+    """The validation of :func:`submit_validation` once its tasks are done, or None with its
+    error in ``failures`` (``pending`` may already be the error its submission raised)."""
+    try:
+        if isinstance(pending, AlliancesError):
+            raise pending
+        return collect_validation(pending, say)
+    except AlliancesError as exc:
+        failures.append({"spec": name, "estimator": "validate", "error": str(exc)})
+        return None
 
 
 def _fits_of(tasks: list[tuple], outcomes: list[dict], grid: dict) -> tuple[dict[str, dict[str, Results]], list[dict]]:

@@ -145,8 +145,9 @@ def _logit_core(design: Design, spec: Spec, opts: FitOptions):
         return (design.X, design.y, list(design.info.x_names), *shared.fit)
     X, y, names = _checked(design)
     # _checked has refused collinear designs already
-    res = _newton_mle("logit", LogitLikelihood(y, X), null_start(names, y))
-    p = expit(X @ res.params)
+    lik = LogitLikelihood(y, X)
+    res = _newton_mle("logit", lik, null_start(names, y))
+    p = lik.probabilities(res.params)
     cov, alt = clustered(design, spec, _inverse_information(res.hessian), X * (y - p)[:, None], opts)
     if shared is not None:
         shared.design, shared.key, shared.fit = design, key, (res, cov, alt)

@@ -60,6 +60,10 @@ class LogitLikelihood:
             self._p = expit(self._eta)
         return self._eta, self._p
 
+    def probabilities(self, b: np.ndarray) -> np.ndarray:
+        """p = expit(X b) (kept from the optimiser's last step when ``b`` is its estimate)."""
+        return self._at(b)[1]
+
     def loglike(self, b: np.ndarray) -> float:
         eta, _ = self._at(b)
         return float(self.y @ eta + np.sum(log_expit(-eta)))

@@ -12,6 +12,7 @@ import pytest
 
 from alliances.models import ModelError, Spec, fit
 from alliances.models._synthetic import synthetic_panel
+from alliances.models.linalg import weighted_gram
 from alliances.models.variance import CLUSTERS, cluster_dimensions, describe, group_sums, meat, sandwich
 
 
@@ -61,6 +62,32 @@ def test_group_sums_by_hand():
     np.testing.assert_array_equal(group_sums(values, np.array([2, 0, 1, 0])), [[10.0, 12.0], [5.0, 6.0], [1.0, 2.0]])
     # every row its own cluster: the rows, in code order
     np.testing.assert_array_equal(group_sums(values, np.array([3, 2, 1, 0])), values[::-1])
+
+
+def test_group_sums_of_column_major_scores_are_the_same_to_the_bit():
+    """A design from pandas is column-major, and so are its scores; they take another path."""
+    rng = np.random.default_rng(7)
+    values = rng.normal(size=(5000, 6)) * 10.0 ** rng.integers(-8, 8, size=(5000, 6))
+    codes = rng.integers(0, 300, size=5000)
+    fortran = np.asfortranarray(values)
+    assert not fortran.flags.c_contiguous
+    np.testing.assert_array_equal(group_sums(fortran, codes), group_sums(values, codes))
+    by_loop = np.zeros((300, 6))
+    for i, g in enumerate(codes):  # rows added in order within each group
+        by_loop[g] += values[i]
+    np.testing.assert_array_equal(group_sums(fortran, codes), by_loop)
+
+
+def test_weighted_gram_against_the_general_product():
+    rng = np.random.default_rng(8)
+    X = np.asfortranarray(rng.normal(size=(4000, 7)))
+    w = rng.uniform(0.0, 0.25, size=4000)
+    w[:50] = 0.0
+    G = weighted_gram(X, w)
+    np.testing.assert_allclose(G, X.T @ (X * w[:, None]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(G, G.T)  # symmetric by construction
+    w[0] = -1.0  # negative weights: the general product, exactly
+    np.testing.assert_array_equal(weighted_gram(X, w), (X * w[:, None]).T @ X)
 
 
 def test_meat_by_hand():

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CollinearityError
+from .linalg import weighted_gram
 from .variance import group_sums
 
 
@@ -74,7 +75,7 @@ class _Groups:
             ll += float(eta[ev].sum() - (np.log(s0) + c).sum())
             grad += self.X1[ev].sum(axis=0) - w @ self.X1
             xbar = group_sums(w[:, None] * self.X1, self.g1)
-            hess -= (self.X1 * w[:, None]).T @ self.X1 - xbar.T @ xbar
+            hess -= weighted_gram(self.X1, w) - xbar.T @ xbar
         if self.nm:
             eta = np.where(self.valid, self.Xm @ b, -np.inf)
             c = eta.max(axis=1)

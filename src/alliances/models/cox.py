@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linalg import weighted_gram
 from .variance import group_sums
 
 
@@ -130,8 +131,7 @@ class EfronLikelihood:
         u = np.bincount(self.tie_group, weights=1 / A, minlength=n_sets)
         v = np.bincount(self.tie_group, weights=self.phi / A, minlength=n_sets)
         Xe = self.Xe
-        second = (self.X * (r * u[self.group])[:, None]).T @ self.X
-        second -= (Xe * (r[self.event] * v[self.group_e])[:, None]).T @ Xe
+        second = weighted_gram(self.X, r * u[self.group]) - weighted_gram(Xe, r[self.event] * v[self.group_e])
         mean = B / A[:, None]
         return -(second - mean.T @ mean)
 

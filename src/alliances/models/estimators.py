@@ -45,6 +45,7 @@ from .design import (
 from .errors import CollinearityError, ConvergenceError, ModelError
 from .firth import firth_logit
 from .fitted import Covariance, CoxBaseline, Fit, FitOptions, TwoWayEffects
+from .linalg import weighted_gram
 from .newton import LogitLikelihood, damped_newton
 from .spec import Spec
 
@@ -186,7 +187,7 @@ def fit_relogit(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     b = res.params
     p = 1 / (1 + np.exp(-(X @ b)))
     w = p * (1 - p)
-    inv = np.linalg.inv(X.T @ (X * w[:, None]))
+    inv = np.linalg.inv(weighted_gram(X, w))
     q = np.einsum("ij,ij->i", X @ inv, X)  # diag(X inv X') through one matrix product
     xi = 0.5 * q * (2 * p - 1)
     bias = inv @ (X.T @ (w * xi))
@@ -228,7 +229,7 @@ def fit_cloglog(design: Design, spec: Spec, opts: FitOptions) -> Fit:
     mu = -np.expm1(-np.exp(eta))
     dmu = np.exp(eta - np.exp(eta))
     var = mu * (1 - mu)
-    bread = np.linalg.inv(X.T @ (X * (dmu**2 / var)[:, None]))
+    bread = np.linalg.inv(weighted_gram(X, dmu**2 / var))
     cov, alt = clustered(design, spec, bread, X * ((y - mu) * dmu / var)[:, None], opts)
     return Fit(names, res.params, cov, llf=res.llf, iterations=res.iterations, alternatives=alt)
 

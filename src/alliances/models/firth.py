@@ -21,6 +21,7 @@ from scipy import linalg
 from scipy.special import expit, log_expit
 
 from .errors import CollinearityError
+from .linalg import weighted_gram
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def _pieces(y: np.ndarray, X: np.ndarray, b: np.ndarray) -> tuple[float, float, 
     eta = X @ b
     p = expit(eta)
     w = p * (1 - p)
-    info = X.T @ (X * w[:, None])
+    info = weighted_gram(X, w)
     llf = float(y @ eta + np.sum(log_expit(-eta)))  # y log p + (1 - y) log(1 - p) = y eta + log(1 - p)
     try:
         chol = linalg.cholesky(info, lower=True)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import expit, log_expit
 
 from .errors import CollinearityError
+from .linalg import weighted_gram
 
 
 def damped_newton(loglike: Callable, score: Callable, hessian: Callable, b0: np.ndarray, *,
@@ -74,4 +75,4 @@ class LogitLikelihood:
 
     def hessian(self, b: np.ndarray) -> np.ndarray:
         _, p = self._at(b)
-        return -((self.X * (p * (1.0 - p))[:, None]).T @ self.X)
+        return -weighted_gram(self.X, p * (1.0 - p))

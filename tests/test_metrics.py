@@ -226,6 +226,29 @@ def test_fit_logistic_with_slope_and_offset_matches_statsmodels():
         metrics.fit_logistic(x, None, y, start=(0.0,))
 
 
+def test_fit_logistic_reaches_the_maximum_where_undamped_newton_overshoots():
+    """Forecasts spread from p = 0.001 to 0.99 with a slope below 1 (as on some era windows):
+    Newton's full steps from (0, 1) overshot and never converged, and the calibration slope was
+    reported missing although statsmodels finds it; with step halving it is found."""
+    import statsmodels.api as sm
+    from scipy.special import expit
+
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(-5.0, 1.5, 16557), rng.normal(3.0, 2.0, 300)])
+    y = (rng.random(len(x)) < expit(0.5 + 0.65 * x)).astype(float)
+    ref = sm.Logit(y, sm.add_constant(x)).fit(disp=0).params
+    assert metrics.fit_logistic(x, None, y, start=(0.0, 1.0)) == pytest.approx(ref, rel=1e-8)
+    assert metrics.calibration_fit(expit(x), y)[1] == pytest.approx(ref[1], rel=1e-8)
+
+
+def test_fit_logistic_of_a_constant_forecast_has_no_slope():
+    """The base-rate benchmark forecasts one p for every row: the slope is not identified."""
+    y = np.r_[np.zeros(90), np.ones(10)]
+    assert metrics.fit_logistic(np.full(100, -2.0), None, y, start=(0.0, 1.0)) is None
+    assert np.isnan(metrics.calibration_fit(np.full(100, 0.1), y)[1])
+    assert metrics.fit_logistic(None, np.full(100, -2.0), y)[0] == pytest.approx(np.log(1 / 9) + 2.0, rel=1e-10)
+
+
 def test_calibration_fit_of_calibrated_forecasts_is_near_identity():
     p, y, _ = _miscalibrated(a=0.0, b=1.0)
     intercept, slope = metrics.calibration_fit(p, y)

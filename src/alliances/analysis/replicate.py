@@ -140,10 +140,13 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
         f"{len(plan.robust_clusters)} clusterings come from {len(grid_tasks)} fits, {own} of them the plan's own)")
     # One set of workers for everything. The validation goes first: its windows and then its
     # scoring (on one worker) are the longest chain of tasks, and the fits fill the other worker
-    # meanwhile. The predicted specification's fits come next, so this process can predict the
-    # dyad while the workers fit the rest; the alignment section's validations come last.
+    # meanwhile. The predicted specification's fits come next, then those the behaviour and
+    # alignment sections read and the alignment section's validations, so that this process
+    # predicts the dyad and writes those sections while the workers fit the rest.
     lead = [i for i, t in enumerate(tasks) if t[2]["name"] == plan.predict_spec]
-    rest = sorted(set(range(len(tasks))) - set(lead))
+    read = _section_specs(plan)
+    middle = [i for i, t in enumerate(tasks) if i not in lead and t[2]["name"] in read]
+    rest = [i for i in range(len(tasks)) if i not in lead and i not in middle]
     pending = None
     if plan.validate_spec:
         try:
@@ -155,7 +158,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
         except AlliancesError as exc:
             pending = exc
     lead_submitted = runner.submit(fit_task, [tasks[i] for i in lead])
-    rest_submitted = runner.submit(fit_task, [tasks[i] for i in rest])
+    middle_submitted = runner.submit(fit_task, [tasks[i] for i in middle])
     aligned_pending = {}
     if plan.alignment is not None:
         voting_dir = out / "alignment" / "validation"
@@ -167,6 +170,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
                     **dict(plan.alignment.validate_options))
             except AlliancesError as exc:
                 aligned_pending[name] = exc
+    rest_submitted = runner.submit(fit_task, [tasks[i] for i in rest])
     outcomes: list[dict | None] = [None] * len(tasks)
     for i, res in zip(lead, runner.gather(lead_submitted, say, fit_label)):
         outcomes[i] = res
@@ -190,27 +194,35 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
                                           plan.horizon, out / "china_russia", figures=figures,
                                           recalibration=validation.recalibration if validation is not None else None)
 
+    for i, res in zip(middle, runner.gather(middle_submitted, say, fit_label)):
+        outcomes[i] = res
+    known = sorted(lead + middle)
+    section_fits = _fits_of([tasks[i] for i in known], [outcomes[i] for i in known], grid)[0]
+    aligned_failures: list[dict] = []
+    aligned_validations = {name: _collected(v, name, aligned_failures, say) for name, v in aligned_pending.items()}
+    aligned_validations = {name: v for name, v in aligned_validations.items() if v is not None}
+    del aligned_pending
+    behaviour = _behaviour(panel, plan, {n: section_fits[n] for n in plan.behaviour_specs if n in section_fits},
+                           out, figures)
+    alignment_failures: list[dict] = []
+    if plan.alignment is not None:
+        say("alignment record, behaviour and treaties, voting-alignment predictions")
+        with threadpool_limits(limits=1):
+            behaviour += _alignment(panel, plan, section_fits, aligned_validations, alignment_failures, out, figures,
+                                    sims)
+    del aligned_validations, section_fits
+    say("great-power agreement census")
+    ctx = BuildContext(start=start, end=end, data_dir=data_dir)
+    census = run_census(ctx)
+    write_tables(census, out / "census")
+
     for i, res in zip(rest, runner.gather(rest_submitted, say, fit_label)):
         outcomes[i] = res
     fits, failures = _fits_of(tasks, outcomes, grid)
     grid_fits = _grid_fits(plan, grid, grid_tasks, outcomes, failures)
     robust, grid_table, models_table = _write_fit_tables(fits, grid_fits, failures, plan, out)
-    failures += validation_failures
-
-    aligned_validations = {name: _collected(v, name, failures, say) for name, v in aligned_pending.items()}
-    aligned_validations = {name: v for name, v in aligned_validations.items() if v is not None}
-    del aligned_pending
-    failures += prediction_failures
-    behaviour = _behaviour(panel, plan, {n: fits[n] for n in plan.behaviour_specs if n in fits}, out, figures)
-    if plan.alignment is not None:
-        say("alignment record, behaviour and treaties, voting-alignment predictions")
-        with threadpool_limits(limits=1):
-            behaviour += _alignment(panel, plan, fits, aligned_validations, failures, out, figures, sims)
-    del aligned_validations
-    say("great-power agreement census")
-    ctx = BuildContext(start=start, end=end, data_dir=data_dir)
-    census = run_census(ctx)
-    write_tables(census, out / "census")
+    # the report's failed steps in one order whatever finishes first: fits, validations, predictions, sections
+    failures += validation_failures + aligned_failures + prediction_failures + alignment_failures
 
     report = render_report(metadata, plan, fits, failures, robust, pred_frames, census,
                            grid=grid_table, models=models_table, validation=validation, sources=sources,
@@ -220,6 +232,18 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest
+
+
+def _section_specs(plan: Plan) -> set[str]:
+    """The specifications whose fits the behaviour and alignment sections read: the behaviour
+    specifications, the foretell pairs, and the voting specification with its variants (named
+    after it)."""
+    names = set(plan.behaviour_specs)
+    if plan.alignment is not None:
+        names |= {n for pair in plan.alignment.foretell for n in pair}
+        if plan.alignment.voting_spec:
+            names |= {r.name for r in plan.runs if r.name.startswith(plan.alignment.voting_spec)}
+    return names
 
 
 def _collected(pending, name: str, failures: list[dict], say: Progress):

@@ -157,8 +157,8 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
                                         **dict(plan.validate_options))
         except AlliancesError as exc:
             pending = exc
-    lead_submitted = runner.submit(fit_task, [tasks[i] for i in lead])
-    middle_submitted = runner.submit(fit_task, [tasks[i] for i in middle])
+    lead_submitted = _submit_fits(runner, tasks, lead)
+    middle_submitted = _submit_fits(runner, tasks, middle)
     aligned_pending = {}
     if plan.alignment is not None:
         voting_dir = out / "alignment" / "validation"
@@ -170,10 +170,9 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
                     **dict(plan.alignment.validate_options))
             except AlliancesError as exc:
                 aligned_pending[name] = exc
-    rest_submitted = runner.submit(fit_task, [tasks[i] for i in rest])
+    rest_submitted = _submit_fits(runner, tasks, rest)
     outcomes: list[dict | None] = [None] * len(tasks)
-    for i, res in zip(lead, runner.gather(lead_submitted, say, fit_label)):
-        outcomes[i] = res
+    _gather_fits(runner, lead_submitted, outcomes, say)
 
     validation, validation_failures = None, []
     if plan.validate_spec:
@@ -194,8 +193,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
                                           plan.horizon, out / "china_russia", figures=figures,
                                           recalibration=validation.recalibration if validation is not None else None)
 
-    for i, res in zip(middle, runner.gather(middle_submitted, say, fit_label)):
-        outcomes[i] = res
+    _gather_fits(runner, middle_submitted, outcomes, say)
     known = sorted(lead + middle)
     section_fits = _fits_of([tasks[i] for i in known], [outcomes[i] for i in known], grid)[0]
     aligned_failures: list[dict] = []
@@ -216,8 +214,7 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     census = run_census(ctx)
     write_tables(census, out / "census")
 
-    for i, res in zip(rest, runner.gather(rest_submitted, say, fit_label)):
-        outcomes[i] = res
+    _gather_fits(runner, rest_submitted, outcomes, say)
     fits, failures = _fits_of(tasks, outcomes, grid)
     grid_fits = _grid_fits(plan, grid, grid_tasks, outcomes, failures)
     robust, grid_table, models_table = _write_fit_tables(fits, grid_fits, failures, plan, out)
@@ -232,6 +229,26 @@ def _replicate(runner: TaskRunner, plan: Plan, out: Path, plan_path, data_dir, d
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     say(f"done: {out}")
     return manifest
+
+
+def _submit_fits(runner: TaskRunner, tasks: list[tuple], indices: list[int]) -> tuple:
+    """Submit the fits ``tasks[indices]`` (one tuple per specification and estimator) as one
+    :func:`~alliances.analysis.runtime.fit_task` per specification, so its estimators share
+    the design and the logit fit on one worker; returns the submission and each task's fits."""
+    groups: dict[str, list[int]] = {}
+    for i in indices:  # keyed by the whole specification: a grid cell may share its name with a run
+        groups.setdefault(json.dumps(tasks[i][2], sort_keys=True), []).append(i)
+    by_spec = [(tasks[ix[0]][0], tasks[ix[0]][1], tasks[ix[0]][2], tuple((tasks[i][3], tasks[i][5]) for i in ix),
+                tasks[ix[0]][4]) for ix in groups.values()]
+    return runner.submit(fit_task, by_spec), list(groups.values())
+
+
+def _gather_fits(runner: TaskRunner, submitted: tuple, outcomes: list, say: Progress) -> None:
+    """Put the results of :func:`_submit_fits` in ``outcomes`` (one per specification and estimator)."""
+    submission, groups = submitted
+    for ix, results in zip(groups, runner.gather(submission, say, fit_label)):
+        for i, res in zip(ix, results):
+            outcomes[i] = res
 
 
 def _section_specs(plan: Plan) -> set[str]:

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from alliances.config import Progress
 from alliances.models import Results, Spec, fit
+from alliances.models.fitted import SharedLogit
 from alliances.models.fitting import design_for, design_key, design_spec
 from alliances.store import read_panel
 
@@ -125,27 +126,39 @@ def clear_task_caches() -> None:
 
 
 def worker_fit(panel_path: str, columns: tuple[str, ...], spec: Spec, estimator: str,
-               also_clusters: tuple[str, ...] = (), panel_sha: str | None = None) -> Results:
+               also_clusters: tuple[str, ...] = (), panel_sha: str | None = None,
+               shared: SharedLogit | None = None) -> Results:
     """Fit ``estimator`` on the worker's panel and design (:func:`worker_panel`,
-    :func:`worker_design`), with the covariances of ``also_clusters`` from the same fit."""
+    :func:`worker_design`), with the covariances of ``also_clusters`` from the same fit
+    (``shared``: as :func:`~alliances.models.fit`)."""
     also = tuple(c for c in dict.fromkeys(also_clusters) if c != spec.cluster)
     design = worker_design(panel_path, columns, spec, estimator, also)
     return fit(worker_panel(panel_path, columns), spec, estimator, panel_sha256=panel_sha,
-               also_clusters=also_clusters, design=design)
+               also_clusters=also_clusters, design=design, shared=shared)
 
 
-def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, estimator: str, panel_sha: str,
-             also_clusters: tuple[str, ...] = ()) -> dict:
-    """Fit one (specification, estimator) pair, with the covariances of ``also_clusters`` from
-    the same fit; returns the results as a dict, or the error."""
-    try:
-        # One BLAS thread, in workers and in-process alike: summation order then does not depend
-        # on --jobs, and the estimates are the same to the last bit.
-        with threadpool_limits(limits=1):
-            res = worker_fit(panel_path, columns, Spec.from_dict(spec_dict), estimator, also_clusters, panel_sha)
-            return {"ok": True, "result": res.to_dict()}
-    except Exception as exc:  # noqa: BLE001 - recorded in the report, the other tasks go on
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+def fit_task(panel_path: str, columns: tuple[str, ...], spec_dict: dict, fits: tuple[tuple[str, tuple[str, ...]], ...],
+             panel_sha: str) -> list[dict]:
+    """Fit one specification's estimators, each ``(estimator, also_clusters)`` with the
+    covariances of its other clusterings from the same fit; returns each one's results as a
+    dict, or its error, in the order of ``fits``.
+
+    The logit goes first: King-Zeng reuses its fit, and Firth and the cloglog start from its
+    estimates (fewer Newton steps to the same maximum), wherever they share its design."""
+    spec = Spec.from_dict(spec_dict)
+    shared = SharedLogit()
+    out: list[dict] = [{} for _ in fits]
+    # One BLAS thread, in workers and in-process alike: summation order then does not depend
+    # on --jobs, and the estimates are the same to the last bit.
+    with threadpool_limits(limits=1):
+        for i in sorted(range(len(fits)), key=lambda i: fits[i][0] != "logit"):
+            estimator, also_clusters = fits[i]
+            try:
+                res = worker_fit(panel_path, columns, spec, estimator, also_clusters, panel_sha, shared)
+                out[i] = {"ok": True, "result": res.to_dict()}
+            except Exception as exc:  # noqa: BLE001 - recorded in the report, the other fits go on
+                out[i] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    return out
 
 
 class TaskRunner:
@@ -254,7 +267,8 @@ async def _import_modules(modules: tuple[str, ...]) -> None:
 
 
 def fit_label(task: tuple) -> str:
-    return f"{task[2]['name']} / {task[3]}"
+    """A :func:`fit_task`'s specification and estimators, for progress lines."""
+    return f"{task[2]['name']} / {', '.join(est for est, _ in task[3])}"
 
 
 def run_tasks(fn: Callable[..., dict], tasks: list[tuple], jobs: int, scheduler: str | None, progress: Progress,

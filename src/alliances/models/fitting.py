@@ -108,7 +108,7 @@ def design_key(spec: Spec, estimator: str, also_clusters: Iterable[str] = ()) ->
 
 
 def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha256: str | None = None,
-        also_clusters: Iterable[str] = (), design: Design | None = None) -> Results:
+        also_clusters: Iterable[str] = (), design: Design | None = None, shared: SharedLogit | None = None) -> Results:
     """Fit one onset model.
 
     Parameters
@@ -123,6 +123,8 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
         ``Results.with_cluster(option)`` (one fit serves a whole robustness grid).
     design : a design built before for the same :func:`design_key` (shared across fits, as the
         multiverse does); built here when None.
+    shared : a :class:`~.fitted.SharedLogit` kept across the fits of one design, the logit
+        first (King-Zeng reuses its fit; Firth and the cloglog start from its estimates).
     """
     estimator_info(estimator)
     if not isinstance(spec, Spec):
@@ -133,7 +135,7 @@ def fit(panel: pd.DataFrame, spec: Spec, estimator: str = "logit", *, panel_sha2
             raise ModelError(f"unknown cluster option {c!r}; choose from {', '.join(variance.DESCRIPTION)}")
     if design is None:
         design = design_for(panel, design_spec(spec, also), estimator)
-    return fit_design(design, spec, estimator, _panel_sha(panel, panel_sha256), also_clusters=also)
+    return fit_design(design, spec, estimator, _panel_sha(panel, panel_sha256), also_clusters=also, shared=shared)
 
 
 def fit_all(panel: pd.DataFrame, spec: Spec, estimators: Iterable[str] | None = None, *,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import alliances
-from alliances.analysis.runtime import release_memory
+from alliances.memory import release_memory
 from alliances.sources import default_data_dirs, resolve_data_dir
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,8 +10,9 @@ import textwrap
 
 import pytest
 
-from alliances.analysis.runtime import ALLOCATOR_SETTINGS, TaskRunner
+from alliances.analysis.runtime import TaskRunner
 from alliances.errors import SpecError
+from alliances.memory import ALLOCATOR_SETTINGS
 
 DASK_TRIM = "65536"  # the value Dask's nanny sets by default
 
@@ -77,8 +78,8 @@ def test_workers_start_with_the_allocator_settings_not_dasks(cluster):
 _FAULTS = textwrap.dedent("""
     import resource, sys, threading
     import numpy as np
-    from alliances.analysis import runtime
-    tuned = runtime.tune_allocator() if sys.argv[1] == "tuned" else None
+    from alliances import memory
+    tuned = memory.tune_allocator() if sys.argv[1] == "tuned" else None
     import pyarrow as pa
 
     def faults(out):

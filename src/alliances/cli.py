@@ -34,6 +34,7 @@ from alliances.errors import (
     UsageError,
     os_error,
 )
+from alliances.memory import tune_allocator
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Dyad-year panels and models of alliance and alignment formation (ATOP + COW).")
@@ -46,6 +47,7 @@ _DEBUG = {"on": False}
 def _options(debug: Annotated[bool, typer.Option("--debug", help="show the Python traceback of a failure")] = False) -> None:
     """Dyad-year panels and models of alliance and alignment formation (ATOP + COW)."""
     _DEBUG["on"] = debug or os.environ.get("ALLIANCES_DEBUG", "") not in ("", "0")
+    tune_allocator()  # before any command allocates: fewer pages for the kernel to zero (alliances.memory)
 
 
 def _say(kind: str, text: str) -> None:

@@ -12,16 +12,17 @@ import os
 
 import pyarrow as pa
 
-# glibc's malloc settings for every `alliances` command and every process that runs tasks. By default glibc maps each array
-# above an adaptive threshold (at most 32 MB) afresh and returns freed heap above 128 kB at
-# once, and a thread other than the main one (a Dask worker's task thread) allocates from its
-# own 64 MB arenas, which map anything larger afresh: the kernel zeroes new pages for nearly
-# every temporary of a fit or a score on millions of rows, and a third of the replication's
-# CPU time went to the kernel. With one arena and both thresholds at 1 GiB, arrays up to 1 GiB
-# come from the heap and freed pages are reused (the plan's 50 fits in one process: 104 s with
-# 21 s in the kernel, against 84 s with 3 s). Memory returns to the system once the free top of
-# the heap exceeds 1 GiB. Arrow allocates through the same heap (its own mimalloc pool returns
-# pages to the system and faults them in again when reading and writing Parquet).
+# glibc's malloc settings for every `alliances` command and every process that runs tasks. By
+# default glibc maps each array above an adaptive threshold (at most 32 MB) afresh and returns
+# freed heap above 128 kB at once, and a thread other than the main one (a Dask worker's task
+# thread) allocates from its own 64 MB arenas, which map anything larger afresh: the kernel
+# zeroes new pages for nearly every temporary of a fit or a score on millions of rows, and a
+# third of the replication's CPU time went to the kernel. With one arena and both thresholds at
+# 1 GiB, arrays up to 1 GiB come from the heap and freed pages are reused (the plan's 50 fits in
+# one process: 104 s with 21 s in the kernel, against 84 s with 3 s). Memory returns to the
+# system once the free top of the heap exceeds 1 GiB. Arrow allocates through the same heap
+# (its own mimalloc pool returns pages to the system and faults them in again when reading and
+# writing Parquet).
 ALLOCATOR_SETTINGS = {"MALLOC_ARENA_MAX": 1, "MALLOC_MMAP_THRESHOLD_": 1 << 30, "MALLOC_TRIM_THRESHOLD_": 1 << 30,
                       "ARROW_DEFAULT_MEMORY_POOL": "system"}
 _MALLOPT_PARAM = {"MALLOC_ARENA_MAX": -8, "MALLOC_MMAP_THRESHOLD_": -3, "MALLOC_TRIM_THRESHOLD_": -1}
@@ -47,8 +48,8 @@ def tune_allocator() -> bool:
 def release_memory() -> None:
     """Return freed heap pages to the operating system (glibc's ``malloc_trim``; elsewhere a
     no-op). Frames of a few MB each live on the heap, and without this a process keeps their
-    pages after freeing them (Dask's workers trim the same way). Arrow's own allocator
-    (mimalloc) is asked to do the same for the buffers it keeps for reuse."""
+    pages after freeing them (Dask's workers trim the same way). Arrow's default pool is asked
+    to do the same for the buffers it keeps for reuse."""
     gc.collect()
     pa.default_memory_pool().release_unused()
     try:

@@ -1,6 +1,6 @@
 """The analysis runtime: tasks run through Dask or in-process, with per-process caches of the
-panel and designs, in processes with the allocator settings of :mod:`alliances.memory`. ``replicate``, ``validate`` and ``multiverse``
-run their tasks here.
+panel and designs, in processes with the allocator settings of :mod:`alliances.memory`.
+``replicate``, ``validate`` and ``multiverse`` run their tasks here.
 
 Each task is a plain function and a tuple of picklable arguments. A local cluster of ``jobs``
 worker processes runs them by default, an existing ``dask.distributed`` scheduler with

@@ -15,8 +15,9 @@ def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
     With w >= 0 it is Z'Z for Z = diag(sqrt(w)) X, which numpy's matmul hands to BLAS as a
     symmetric rank-k update (``syrk``, chosen when both operands are one array): half the
-    operations of a general product, and on a panel's column-major design (625,000 x 33) six
-    times faster than (X * w)' X. Negative weights take the general product."""
+    operations of a general product. On the baseline's column-major design (625,000 x 33, one
+    BLAS thread) a logit Newton step's information took 86 ms against 125 ms for (X * w)' X.
+    Negative weights take the general product."""
     w = np.asarray(w, dtype=float)
     if np.any(w < 0):
         return (X * w[:, None]).T @ X
